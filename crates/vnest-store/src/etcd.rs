@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use etcd_client::{
-    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Identity,
+    Certificate, Client, Compare, KvClient, WatchClient, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Identity,
     PutOptions, TlsOptions, Txn, TxnOp, TxnOpResponse, WatchOptions,
 };
 use futures::StreamExt;
@@ -24,6 +24,9 @@ use crate::{
     check_value_size, prefix_end, Event, EventKind, KeyValue, RangeRequest, RangeResponse, Result,
     Revision, Store, StoreError, WatchStream, DEFAULT_MAX_VALUE_BYTES,
 };
+
+/// Largest response accepted from etcd (a list of every object of a big cluster).
+const MAX_MESSAGE_BYTES: usize = 1 << 30;
 
 #[derive(Clone, Debug)]
 pub struct EtcdConfig {
@@ -54,7 +57,8 @@ impl EtcdConfig {
 
 #[derive(Clone)]
 pub struct EtcdStore {
-    client: Client,
+    kv: KvClient,
+    watcher: WatchClient,
     prefix: Arc<str>,
     max_value_bytes: usize,
     compacted: Arc<AtomicU64>,
@@ -128,8 +132,16 @@ impl EtcdStore {
                 path: endpoints.clone(),
                 reason: format!("cannot connect to etcd: {e}"),
             })?;
+        // Lists of thousands of objects exceed tonic's 4 MiB default message size.
+        let kv = client
+            .kv_client()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let watcher = client
+            .watch_client()
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let store = EtcdStore {
-            client,
+            kv,
+            watcher,
             prefix: Arc::from(cfg.prefix.as_str()),
             max_value_bytes: cfg.max_value_bytes,
             compacted: Arc::new(AtomicU64::new(0)),
@@ -171,7 +183,7 @@ impl EtcdStore {
     /// etcd refuses a watch from revision 1 with its compacted revision, or accepts it
     /// when nothing was compacted.
     async fn probe_compacted(&self) -> Result<Revision> {
-        let mut client = self.client.clone();
+        let mut client = self.watcher.clone();
         let probe_key = self.full("\u{0}vnest-compaction-probe");
         let mut stream = client
             .watch(probe_key, Some(WatchOptions::new().with_start_revision(1)))
@@ -235,7 +247,7 @@ impl Store for EtcdStore {
 
     async fn current_revision(&self) -> Result<Revision> {
         let resp = self
-            .client
+            .kv
             .clone()
             .get(
                 self.prefix.as_bytes(),
@@ -261,7 +273,7 @@ impl Store for EtcdStore {
             opts = opts.with_revision(rev as i64);
         }
         let resp = self
-            .client
+            .kv
             .clone()
             .get(self.full(key), Some(opts))
             .await
@@ -294,7 +306,7 @@ impl Store for EtcdStore {
             opts = opts.with_revision(rev as i64);
         }
         let resp = self
-            .client
+            .kv
             .clone()
             .get(start, Some(opts))
             .await
@@ -319,7 +331,7 @@ impl Store for EtcdStore {
         let full_prefix = self.full(prefix);
         let end = prefix_end(&full_prefix).unwrap_or_else(|| vec![0]);
         let resp = self
-            .client
+            .kv
             .clone()
             .get(
                 full_prefix,
@@ -339,7 +351,7 @@ impl Store for EtcdStore {
             .or_else([TxnOp::get(full, None)]);
         let size = value.len();
         let resp = self
-            .client
+            .kv
             .clone()
             .txn(txn)
             .await
@@ -372,7 +384,7 @@ impl Store for EtcdStore {
             .or_else([TxnOp::get(full, None)]);
         let size = value.len();
         let resp = self
-            .client
+            .kv
             .clone()
             .txn(txn)
             .await
@@ -421,7 +433,7 @@ impl Store for EtcdStore {
                 Some(DeleteOptions::new().with_prev_key()),
             )])
             .or_else([TxnOp::get(full, None)]);
-        let resp = self.client.clone().txn(txn).await.map_err(etcd_err)?;
+        let resp = self.kv.clone().txn(txn).await.map_err(etcd_err)?;
         if !resp.succeeded() {
             return match (self.refused_current(&resp)?, expected) {
                 (None, _) | (Some(_), None) => Err(StoreError::NotFound { key: key.into() }),
@@ -452,7 +464,7 @@ impl Store for EtcdStore {
             .with_prev_key()
             .with_start_revision(after as i64 + 1);
         let mut stream = self
-            .client
+            .watcher
             .clone()
             .watch(full_prefix, Some(opts))
             .await
@@ -522,7 +534,7 @@ impl Store for EtcdStore {
             return Ok(());
         }
         match self
-            .client
+            .kv
             .clone()
             .compact(
                 revision as i64,
