@@ -8,9 +8,11 @@
 //! - [`selector`]: label and field selectors: parsing, matching, kube-apiserver errors.
 //! - [`validation`]: object names, labels, annotations.
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch.
+//! - [`status`]: metav1.Status errors with kube-apiserver's codes and messages.
 
 pub mod discovery;
 pub mod patch;
 pub mod registry;
 pub mod selector;
+pub mod status;
 pub mod validation;

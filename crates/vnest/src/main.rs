@@ -1,9 +1,14 @@
 //! `vnest`: virtual Kubernetes clusters in one binary. This is the CLI edge: argument
 //! parsing, logging setup and exit codes; the work lives in the library crates.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage error.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(name = "vnest", version, about = "Virtual Kubernetes clusters in one small binary")]
@@ -20,12 +25,102 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: OutputFormat,
     },
+    /// Run a cluster's control plane (API server and store) in the foreground.
+    ControlPlane(ControlPlaneArgs),
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum StoreKind {
+    Sqlite,
+    Etcd,
+}
+
+#[derive(Args)]
+struct ControlPlaneArgs {
+    /// Directory for certificates, the store and admin.kubeconfig (created if missing).
+    #[arg(long, default_value = "./vnest-data")]
+    data_dir: PathBuf,
+    /// Address to serve HTTPS on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// Extra DNS name or IP for the serving certificate (repeatable).
+    #[arg(long = "tls-san")]
+    tls_san: Vec<String>,
+    /// Where objects are stored.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    store: StoreKind,
+    /// etcd client URLs, comma separated (with --store etcd).
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:2379")]
+    etcd_endpoints: Vec<String>,
+    /// Key prefix in etcd (with --store etcd).
+    #[arg(long, default_value = "/vnest")]
+    etcd_prefix: String,
+    /// CA bundle for etcd's TLS.
+    #[arg(long)]
+    etcd_cafile: Option<PathBuf>,
+    /// Client certificate for etcd.
+    #[arg(long)]
+    etcd_certfile: Option<PathBuf>,
+    /// Client key for etcd.
+    #[arg(long)]
+    etcd_keyfile: Option<PathBuf>,
+    /// Static bearer tokens, kube's CSV format: token,user,uid,"group1,group2".
+    #[arg(long)]
+    token_auth_file: Option<PathBuf>,
+    /// Cluster name used in the admin kubeconfig.
+    #[arg(long, default_value = "vnest")]
+    name: String,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VNEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn control_plane(args: ControlPlaneArgs) -> anyhow::Result<()> {
+    let mut cfg = vnest_apiserver::ServerConfig::new(&args.data_dir, args.listen);
+    cfg.tls_sans = args.tls_san;
+    cfg.token_auth_file = args.token_auth_file;
+    cfg.cluster_name = args.name;
+    if args.store == StoreKind::Etcd {
+        let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
+        etcd.ca_file = args.etcd_cafile;
+        etcd.cert_file = args.etcd_certfile;
+        etcd.key_file = args.etcd_keyfile;
+        cfg.store = vnest_apiserver::StoreChoice::Etcd(etcd);
+    }
+    let started = std::time::Instant::now();
+    let server = vnest_apiserver::run(cfg)
+        .await
+        .context("starting the control plane")?;
+    tracing::info!(
+        addr = %server.addr,
+        kubeconfig = %server.kubeconfig.display(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "control plane ready"
+    );
+    eprintln!(
+        "vnest control plane serving on https://{}\nkubeconfig: {}",
+        server.addr,
+        server.kubeconfig.display()
+    );
+    tokio::select! {
+        _ = server.wait() => anyhow::bail!("the server stopped"),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -35,9 +130,26 @@ fn main() -> ExitCode {
             let version = env!("CARGO_PKG_VERSION");
             match output {
                 OutputFormat::Text => println!("vnest {version}"),
-                OutputFormat::Json => println!("{{\"version\":\"{version}\"}}"),
+                OutputFormat::Json => println!("{}", serde_json::json!({"version": version})),
             }
             ExitCode::SUCCESS
+        }
+        Command::ControlPlane(args) => {
+            init_logging();
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(control_plane(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

@@ -1,0 +1,172 @@
+//! Discovery and OpenAPI endpoints, and resource resolution for routing. The documents
+//! themselves are built by `vnest-api` from the registry; this module negotiates the
+//! representation (legacy vs aggregated v2/v2beta1), ETags and 304s.
+
+use std::net::SocketAddr;
+use std::sync::RwLock;
+
+use bytes::Bytes;
+use http::{HeaderMap, Response};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+use vnest_api::discovery::{self as docs, AggregatedVersion};
+use vnest_api::registry::Registry;
+use vnest_api::status::ApiError;
+
+use crate::request::Endpoint;
+use crate::rest::ResourceDef;
+
+type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+
+pub struct Discovery {
+    registry: RwLock<Registry>,
+    server_address: String,
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    // FNV-1a is enough for a cache validator of a document we produce ourselves.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("\"{h:016X}\"")
+}
+
+fn respond(status: u16, content_type: &str, body: Vec<u8>, etag: Option<&str>) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("cache-control", "no-cache, private")
+        .header("vary", "Accept");
+    if let Some(e) = etag {
+        b = b.header("etag", e);
+    }
+    b.body(Full::new(Bytes::from(body)).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+fn json(status: u16, v: &Value) -> Response<Body> {
+    respond(status, "application/json", serde_json::to_vec(v).unwrap_or_default(), None)
+}
+
+/// The aggregated discovery version the client asked for, if any.
+fn wants_aggregated(headers: &HeaderMap) -> Option<AggregatedVersion> {
+    let accept = headers.get("accept")?.to_str().ok()?;
+    for part in accept.split(',') {
+        let p: Vec<&str> = part.split(';').map(str::trim).collect();
+        let has = |kv: &str| p.iter().any(|x| x.eq_ignore_ascii_case(kv));
+        if p.first() == Some(&"application/json")
+            && has("g=apidiscovery.k8s.io")
+            && has("as=APIGroupDiscoveryList")
+        {
+            if has("v=v2") {
+                return Some(AggregatedVersion::V2);
+            }
+            if has("v=v2beta1") {
+                return Some(AggregatedVersion::V2Beta1);
+            }
+        }
+        if p.first() == Some(&"application/json") && p.len() == 1 {
+            return None;
+        }
+    }
+    None
+}
+
+impl Discovery {
+    pub fn new(addr: SocketAddr) -> Self {
+        Discovery {
+            registry: RwLock::new(Registry::builtin()),
+            server_address: addr.to_string(),
+        }
+    }
+
+    fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn version(&self) -> Value {
+        docs::version_info()
+    }
+
+    pub fn resolve(&self, group: &str, version: &str, resource: &str) -> Option<ResourceDef> {
+        let reg = self.registry();
+        let info = reg.get(group, version, resource)?;
+        Some(ResourceDef {
+            group: info.group.clone(),
+            version: info.version.clone(),
+            kind: info.kind.clone(),
+            resource: info.resource.clone(),
+            namespaced: info.namespaced,
+            verbs: info.verbs.clone(),
+            subresources: info.subresources.iter().map(|s| s.name.clone()).collect(),
+        })
+    }
+
+    pub fn has_group_version(&self, group: &str, version: &str) -> bool {
+        self.registry().has_group_version(group, version)
+    }
+
+    pub fn serve(&self, endpoint: &Endpoint, headers: &HeaderMap) -> Response<Body> {
+        let reg = self.registry();
+        match endpoint {
+            Endpoint::CoreRoot | Endpoint::GroupsRoot => {
+                let core = matches!(endpoint, Endpoint::CoreRoot);
+                if let Some(v) = wants_aggregated(headers) {
+                    let doc = docs::aggregated(&reg, core, v);
+                    let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+                    let etag = etag_of(&bytes);
+                    let ct = match v {
+                        AggregatedVersion::V2 => "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+                        AggregatedVersion::V2Beta1 => "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+                    };
+                    let not_modified = headers
+                        .get("if-none-match")
+                        .and_then(|h| h.to_str().ok())
+                        .is_some_and(|h| h == etag);
+                    if not_modified {
+                        return respond(304, ct, Vec::new(), Some(&etag));
+                    }
+                    return respond(200, ct, bytes, Some(&etag));
+                }
+                if core {
+                    json(200, &docs::api_versions(&self.server_address))
+                } else {
+                    json(200, &docs::api_group_list(&reg))
+                }
+            }
+            Endpoint::Group(group) => match docs::api_group(&reg, group) {
+                Some(g) => json(200, &g),
+                None => respond(404, "text/plain; charset=utf-8", b"404 page not found\n".to_vec(), None),
+            },
+            Endpoint::GroupVersion { group, version } => match docs::api_resource_list(&reg, group, version) {
+                Some(doc) => json(200, &doc),
+                None => respond(404, "text/plain; charset=utf-8", b"404 page not found\n".to_vec(), None),
+            },
+            Endpoint::OpenApiV2 | Endpoint::OpenApiV3Index | Endpoint::OpenApiV3(_) => {
+                crate::admission::openapi(&reg, endpoint)
+            }
+            _ => json(404, &ApiError::resource_not_found().to_status()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregated_is_chosen_by_accept() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(wants_aggregated(&h), Some(AggregatedVersion::V2));
+        h.insert("accept", "application/json, */*".parse().unwrap());
+        assert_eq!(wants_aggregated(&h), None);
+    }
+}

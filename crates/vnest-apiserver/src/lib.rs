@@ -1,0 +1,59 @@
+//! `vnest-apiserver`: the HTTP shell of a vnest cluster. TLS (rustls) and HTTP/1.1 +
+//! HTTP/2 (hyper), authentication, routing, and the REST verbs over a
+//! [`vnest_store::Store`], with reads and watches served from the [`cache::WatchCache`].
+//! The API machinery itself (registry, discovery documents, selectors, validation,
+//! patching) is pure code in `vnest-api`.
+
+pub mod admission;
+pub mod auth;
+pub mod body;
+pub mod cache;
+pub mod discovery;
+pub mod metrics;
+pub mod objects;
+pub mod patching;
+pub mod pki;
+pub mod represent;
+pub mod request;
+pub mod rest;
+pub mod selection;
+pub mod server;
+pub mod subresources;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use server::{run, RunningServer};
+
+/// Which store backs the cluster.
+#[derive(Clone, Debug)]
+pub enum StoreChoice {
+    /// `<data-dir>/store.db`.
+    Sqlite,
+    Etcd(vnest_store::EtcdConfig),
+}
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Extra names for the serving certificate.
+    pub tls_sans: Vec<String>,
+    pub store: StoreChoice,
+    pub token_auth_file: Option<PathBuf>,
+    /// Name of the cluster in the admin kubeconfig.
+    pub cluster_name: String,
+}
+
+impl ServerConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        ServerConfig {
+            data_dir: data_dir.into(),
+            listen,
+            tls_sans: Vec::new(),
+            store: StoreChoice::Sqlite,
+            token_auth_file: None,
+            cluster_name: "vnest".into(),
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! Process wiring and the HTTP edge: PKI, store, watch cache, TLS listener, request
+//! dispatch, responses.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use vnest_api::status::ApiError;
+use vnest_store::{SqliteConfig, SqliteStore, Store};
+
+use crate::auth::{self, UserInfo};
+use crate::body::{media_type, MediaType};
+use crate::cache::WatchCache;
+use crate::discovery::Discovery;
+use crate::metrics::{MeteredStore, Metrics};
+use crate::pki::Pki;
+use crate::request::{classify, parse_query, Endpoint, ListOptions};
+use crate::rest::{Reply, ResourceDef, Rest, MAX_BODY_BYTES};
+use crate::{ServerConfig, StoreChoice};
+
+type Body = BoxBody<Bytes, Infallible>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("certificates: {0}")]
+    Pki(#[from] crate::pki::PkiError),
+    #[error("store: {0}")]
+    Store(#[from] vnest_store::StoreError),
+    #[error("token file: {0}")]
+    Tokens(#[from] auth::TokenFileError),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+/// A started server: its address and admin kubeconfig; stops when dropped or on
+/// [`RunningServer::shutdown`].
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    _background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Runs until the listener fails or shutdown is requested.
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in &self._background {
+            t.abort();
+        }
+    }
+}
+
+pub struct ApiServer {
+    pub rest: Rest,
+    pub discovery: Discovery,
+    pub metrics: Arc<Metrics>,
+    tokens: HashMap<String, UserInfo>,
+    ready: std::sync::atomic::AtomicBool,
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError {
+    let what = what.into();
+    move |source| StartError::Io { what, source }
+}
+
+fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, StartError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pki.serving_cert.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| StartError::Tls(format!("serving certificate: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(pki.serving_key.as_bytes())
+        .map_err(|e| StartError::Tls(format!("serving key: {e}")))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(pki.ca_cert.as_bytes()) {
+        let ca = ca.map_err(|e| StartError::Tls(format!("CA: {e}")))?;
+        roots
+            .add(ca)
+            .map_err(|e| StartError::Tls(format!("CA: {e}")))?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| StartError::Tls(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// The admin kubeconfig for a server reachable at `server_url`.
+pub fn admin_kubeconfig(pki: &Pki, server_url: &str, cluster: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster}\n  cluster:\n    server: {server_url}\n    certificate-authority-data: {ca}\nusers:\n- name: {cluster}-admin\n  user:\n    client-certificate-data: {cert}\n    client-key-data: {key}\ncontexts:\n- name: {cluster}\n  context:\n    cluster: {cluster}\n    user: {cluster}-admin\ncurrent-context: {cluster}\npreferences: {{}}\n",
+        ca = b64(&pki.ca_cert),
+        cert = b64(&pki.admin_cert),
+        key = b64(&pki.admin_key),
+    )
+}
+
+/// Starts a server: PKI, store, cache, bootstrap objects, listener.
+pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(io_err(format!("{}", config.data_dir.display())))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(io_err(format!("listen on {}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io_err("listener address"))?;
+    let mut sans = config.tls_sans.clone();
+    sans.push(addr.ip().to_string());
+    let pki = Pki::load_or_create(&config.data_dir.join("pki"), &sans)?;
+    let metrics = Arc::new(Metrics::default());
+    let backend: Arc<dyn Store> = match &config.store {
+        StoreChoice::Sqlite => Arc::new(SqliteStore::open(SqliteConfig::new(config.data_dir.join("store.db"))).await?),
+        StoreChoice::Etcd(cfg) => Arc::new(vnest_store::EtcdStore::connect(cfg.clone()).await?),
+    };
+    let store: Arc<dyn Store> = Arc::new(MeteredStore::new(backend, metrics.clone()));
+    let compactor = vnest_store::spawn_compactor(store.clone(), vnest_store::CompactionPolicy::default());
+    let cache = WatchCache::new(store.clone(), 20_000, 4096);
+    let feeder = cache.spawn();
+    cache
+        .sync()
+        .await
+        .map_err(|e| StartError::Tls(format!("watch cache did not start: {e}")))?;
+    let tokens = match &config.token_auth_file {
+        Some(p) => auth::load_token_file(p)?,
+        None => HashMap::new(),
+    };
+    let api = Arc::new(ApiServer {
+        rest: Rest { store, cache },
+        discovery: Discovery::new(addr),
+        metrics,
+        tokens,
+        ready: std::sync::atomic::AtomicBool::new(false),
+    });
+    crate::admission::bootstrap(&api.rest)
+        .await
+        .map_err(|e| StartError::Tls(format!("bootstrap objects: {e}")))?;
+    let host = match addr.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let kubeconfig = config.data_dir.join("admin.kubeconfig");
+    let text = admin_kubeconfig(&pki, &format!("https://{host}:{}", addr.port()), &config.cluster_name);
+    write_private(&kubeconfig, &text)?;
+    let acceptor = TlsAcceptor::from(Arc::new(tls_config(&pki)?));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    api.ready.store(true, Ordering::Release);
+    let task = tokio::spawn(accept_loop(listener, acceptor, api, stop_rx));
+    Ok(RunningServer {
+        addr,
+        kubeconfig,
+        stop,
+        task,
+        _background: vec![compactor, feeder],
+    })
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), StartError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io_err(tmp.display().to_string()))?;
+    f.write_all(text.as_bytes()).map_err(io_err(tmp.display().to_string()))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path.display().to_string()))
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    api: Arc<ApiServer>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let api = api.clone();
+        tokio::spawn(async move {
+            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let user = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .and_then(|c| auth::user_from_certificate(c.as_ref()));
+            let service = hyper::service::service_fn(move |req| {
+                let api = api.clone();
+                let user = user.clone();
+                async move { Ok::<_, Infallible>(api.handle(req, user).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            if let Err(e) = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+fn json_response(status: u16, body: &Value, warnings: &[String]) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", "application/json")
+        .header("cache-control", "no-cache, private");
+    for w in warnings {
+        resp = resp.header("warning", format!("299 - {}", serde_json::Value::String(w.clone())));
+    }
+    resp.body(Full::new(Bytes::from(bytes)).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+fn error_response(e: &ApiError) -> Response<Body> {
+    json_response(e.code, &e.to_status(), &[])
+}
+
+fn text_response(status: u16, content_type: &str, text: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("content-type", content_type)
+        .body(Full::new(text.into()).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What the client accepts, as far as vnest can answer: JSON objects, or a Table /
+/// PartialObjectMetadata conversion of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Representation {
+    Json,
+    Table,
+    Metadata,
+}
+
+fn negotiate(accept: Option<&str>) -> Result<Representation, ApiError> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Ok(Representation::Json);
+    };
+    for part in accept.split(',') {
+        let mut params = part.split(';').map(str::trim);
+        let media = params.next().unwrap_or("").to_ascii_lowercase();
+        let params: Vec<(String, String)> = params
+            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+            .collect();
+        let get = |k: &str| params.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());
+        if !matches!(media.as_str(), "application/json" | "*/*" | "application/*") {
+            continue;
+        }
+        match get("as") {
+            None => return Ok(Representation::Json),
+            Some("Table") if get("g") == Some("meta.k8s.io") && matches!(get("v"), Some("v1") | Some("v1beta1")) => {
+                return Ok(Representation::Table)
+            }
+            Some("PartialObjectMetadata") | Some("PartialObjectMetadataList")
+                if get("g") == Some("meta.k8s.io") && matches!(get("v"), Some("v1") | Some("v1beta1")) =>
+            {
+                return Ok(Representation::Metadata)
+            }
+            _ => continue,
+        }
+    }
+    Err(ApiError::not_acceptable())
+}
+
+impl ApiServer {
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, cert_user: Option<UserInfo>) -> Response<Body> {
+        let start = Instant::now();
+        let path = req.uri().path().to_string();
+        let endpoint = classify(&path);
+        // Authentication: a bad token fails even on public paths; no credentials at all
+        // only reach the health and version endpoints.
+        let user = match header(req.headers(), "authorization").and_then(|h| h.strip_prefix("Bearer ")) {
+            Some(token) => match self.tokens.get(token.trim()) {
+                Some(u) => Some(u.clone()),
+                None => return error_response(&ApiError::unauthorized()),
+            },
+            None => cert_user,
+        };
+        let public = matches!(endpoint, Endpoint::Version | Endpoint::Health(_));
+        if user.is_none() && !public {
+            return error_response(&ApiError::unauthorized());
+        }
+        let (verb, resource, response) = self.dispatch(req, endpoint).await;
+        let code = response.status().as_u16();
+        self.metrics.record_request(verb, &resource, code, start.elapsed());
+        response
+    }
+
+    async fn dispatch(&self, req: Request<Incoming>, endpoint: Endpoint) -> (&'static str, String, Response<Body>) {
+        let method = req.method().clone();
+        match endpoint {
+            Endpoint::Version => ("get", String::new(), json_response(200, &self.discovery.version(), &[])),
+            Endpoint::Health(_) => {
+                let ok = self.ready.load(Ordering::Acquire);
+                (
+                    "get",
+                    String::new(),
+                    if ok {
+                        text_response(200, "text/plain; charset=utf-8", "ok")
+                    } else {
+                        text_response(500, "text/plain; charset=utf-8", "not ready")
+                    },
+                )
+            }
+            Endpoint::Metrics => (
+                "get",
+                String::new(),
+                text_response(
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    self.metrics.render(self.rest.cache.object_count()),
+                ),
+            ),
+            Endpoint::CoreRoot | Endpoint::GroupsRoot | Endpoint::Group(_) | Endpoint::GroupVersion { .. } => {
+                let resp = self.discovery.serve(&endpoint, req.headers());
+                ("get", String::new(), resp)
+            }
+            Endpoint::OpenApiV2 | Endpoint::OpenApiV3Index | Endpoint::OpenApiV3(_) => {
+                ("get", String::new(), self.discovery.serve(&endpoint, req.headers()))
+            }
+            Endpoint::NotFound => (
+                "get",
+                String::new(),
+                text_response(404, "text/plain; charset=utf-8", "404 page not found\n"),
+            ),
+            Endpoint::Resource(rp) => {
+                let Some(def) = self.discovery.resolve(&rp.group, &rp.version, &rp.resource) else {
+                    // Unknown group or version: a plain 404 like kube's mux; unknown
+                    // resource in a known group-version: a Status.
+                    let resp = if self.discovery.has_group_version(&rp.group, &rp.version) {
+                        error_response(&ApiError::resource_not_found())
+                    } else {
+                        text_response(404, "text/plain; charset=utf-8", "404 page not found\n")
+                    };
+                    return ("", rp.resource.clone(), resp);
+                };
+                let resource = def.resource.clone();
+                let query = parse_query(req.uri().query());
+                let (verb, result) = self.resource_request(req, &method, &def, &rp, query).await;
+                let resp = match result {
+                    Ok(Reply::Json { status, body, warnings }) => json_response(status, &body, &warnings),
+                    Ok(Reply::Watch(rx)) => {
+                        self.metrics.watches.fetch_add(1, Ordering::Relaxed);
+                        let metrics = self.metrics.clone();
+                        let guard = WatchGuard(metrics);
+                        let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(move |b| {
+                            let _ = &guard;
+                            Ok::<_, Infallible>(Frame::data(b))
+                        });
+                        Response::builder()
+                            .status(200)
+                            .header("content-type", "application/json")
+                            .header("cache-control", "no-cache, private")
+                            .body(BodyExt::boxed(StreamBody::new(stream)))
+                            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+                    }
+                    Err(e) => error_response(&e),
+                };
+                (verb, resource, resp)
+            }
+        }
+    }
+
+    async fn resource_request(
+        &self,
+        req: Request<Incoming>,
+        method: &Method,
+        def: &ResourceDef,
+        rp: &crate::request::ResourcePath,
+        query: HashMap<String, String>,
+    ) -> (&'static str, Result<Reply, ApiError>) {
+        let ns = rp.namespace.as_deref();
+        let name = rp.name.as_deref();
+        let sub = rp.subresource.as_deref();
+        // A cluster-scoped resource under a namespace path does not exist.
+        if ns.is_some() && !def.namespaced {
+            return ("", Err(ApiError::resource_not_found()));
+        }
+        if let Some(sub) = sub {
+            if !def.subresources.iter().any(|s| s == sub) {
+                return ("", Err(ApiError::resource_not_found()));
+            }
+        }
+        let representation = match negotiate(header(req.headers(), "accept")) {
+            Ok(r) => r,
+            Err(e) => return ("", Err(e)),
+        };
+        let content_type = header(req.headers(), "content-type").map(str::to_string);
+        let body = match read_body(req).await {
+            Ok(b) => b,
+            Err(e) => return ("", Err(e)),
+        };
+        let media = media_type(content_type.as_deref());
+        let verb: &'static str;
+        let result = match (method, name, sub) {
+            (&Method::GET, None, None) => {
+                let opts = match ListOptions::parse(&query) {
+                    Ok(o) => o,
+                    Err(e) => return ("list", Err(e)),
+                };
+                if opts.watch {
+                    verb = "watch";
+                    self.rest.watch(def, ns, None, &opts).await
+                } else {
+                    verb = "list";
+                    let r = self.rest.list(def, ns, &opts).await;
+                    crate::represent::represent(r, def, representation, query.get("includeObject").map(String::as_str))
+                }
+            }
+            (&Method::GET, Some(name), None) => {
+                let opts = match ListOptions::parse(&query) {
+                    Ok(o) => o,
+                    Err(e) => return ("get", Err(e)),
+                };
+                if opts.watch {
+                    verb = "watch";
+                    self.rest.watch(def, ns, Some(name), &opts).await
+                } else {
+                    verb = "get";
+                    let r = self.rest.get(def, ns, name).await;
+                    crate::represent::represent(r, def, representation, query.get("includeObject").map(String::as_str))
+                }
+            }
+            (&Method::POST, None, None) => {
+                verb = "create";
+                if ns.is_none() && def.namespaced {
+                    Err(ApiError::method_not_allowed())
+                } else if !def.verbs.iter().any(|v| v == "create") {
+                    Err(ApiError::method_not_allowed())
+                } else {
+                    match check_object_media(media) {
+                        Err(e) => Err(e),
+                        Ok(()) => self.rest.create(def, ns, &body, media, &query).await,
+                    }
+                }
+            }
+            (&Method::PUT, Some(name), None | Some("status")) => {
+                verb = "update";
+                match check_object_media(media) {
+                    Err(e) => Err(e),
+                    Ok(()) => self.rest.update(def, ns, name, sub, &body, media, &query).await,
+                }
+            }
+            (&Method::PATCH, Some(name), None | Some("status")) => {
+                verb = "patch";
+                crate::patching::patch(&self.rest, def, ns, name, sub, &body, media, &query).await
+            }
+            (&Method::DELETE, Some(name), None) => {
+                verb = "delete";
+                self.rest.delete(def, ns, name, &body, &query).await
+            }
+            (&Method::DELETE, None, None) => {
+                verb = "deletecollection";
+                if !def.verbs.iter().any(|v| v == "deletecollection") {
+                    Err(ApiError::method_not_allowed())
+                } else {
+                    match ListOptions::parse(&query) {
+                        Ok(opts) => self.rest.delete_collection(def, ns, &opts, &body, &query).await,
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+            (&Method::GET, Some(name), Some("status")) => {
+                verb = "get";
+                self.rest.get(def, ns, name).await
+            }
+            (_, Some(name), Some(sub)) => {
+                verb = "";
+                crate::subresources::subresource(&self.rest, method, def, ns, name, sub, &body, media, &query).await
+            }
+            _ => {
+                verb = "";
+                Err(ApiError::method_not_allowed())
+            }
+        };
+        (verb, result)
+    }
+}
+
+fn check_object_media(media: MediaType) -> Result<(), ApiError> {
+    match media {
+        MediaType::Json | MediaType::Yaml => Ok(()),
+        MediaType::Protobuf => Err(ApiError::unsupported_media_type(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+        )),
+        _ => Err(ApiError::unsupported_media_type(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+        )),
+    }
+}
+
+struct WatchGuard(Arc<Metrics>);
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        self.0.watches.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
+    if let Some(len) = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > MAX_BODY_BYTES {
+            return Err(ApiError::request_entity_too_large(MAX_BODY_BYTES));
+        }
+    }
+    let limited = Limited::new(req.into_body(), MAX_BODY_BYTES);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                Err(ApiError::request_entity_too_large(MAX_BODY_BYTES))
+            } else {
+                Err(ApiError::bad_request(format!("error reading request body: {e}")))
+            }
+        }
+    }
+}
+

@@ -1,0 +1,196 @@
+//! Shared harness of the end-to-end tests: one real `vnest control-plane` process per
+//! test binary on a free loopback port, and kubectl pointed at it.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub struct ControlPlane {
+    child: Child,
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    pub port: u16,
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn vnest_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_vnest"))
+}
+
+impl ControlPlane {
+    /// Starts a control plane with a fresh data dir and waits until /readyz answers.
+    pub fn start(dir: &Path, extra: &[&str]) -> ControlPlane {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("data dir");
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("control-plane.log")).expect("log file");
+        let mut cmd = Command::new(vnest_binary());
+        // The server dies with the thread that started it (see `shared`), so no test
+        // run leaves a process behind.
+        // SAFETY: prctl only affects the child being spawned.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd
+            .arg("control-plane")
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start vnest control-plane");
+        let cp = ControlPlane {
+            child,
+            dir: dir.to_path_buf(),
+            kubeconfig: dir.join("admin.kubeconfig"),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if cp.kubeconfig.exists() {
+                let out = cp.kubectl(&["get", "--raw", "/readyz"]);
+                if out.status.success() {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "control plane did not become ready:\n{}",
+                std::fs::read_to_string(dir.join("control-plane.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        cp
+    }
+
+    pub fn kubectl_with(&self, binary: &str, args: &[&str]) -> Output {
+        Command::new(binary)
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .expect("run kubectl")
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_with("kubectl", args)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("control-plane.log")).unwrap_or_default()
+    }
+}
+
+/// A handle on the shared control plane: where it is, not the process (which belongs
+/// to a keeper thread that lives as long as the test binary).
+pub struct Shared {
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    pub port: u16,
+}
+
+impl Shared {
+    pub fn kubectl_with(&self, binary: &str, args: &[&str]) -> Output {
+        Command::new(binary)
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .expect("run kubectl")
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_with("kubectl", args)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("control-plane.log")).unwrap_or_default()
+    }
+}
+
+/// The one control plane of this test binary (tests use their own namespaces).
+pub fn shared() -> &'static Shared {
+    static CP: OnceLock<Shared> = OnceLock::new();
+    CP.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        // Data dirs of earlier runs whose process is gone.
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if let Some(pid) = name.rsplit('-').next().filter(|_| name.starts_with("e2e-")) {
+                    if !Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        let dir = root.join(format!("e2e-{}", std::process::id()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("control-plane-keeper".into())
+            .spawn(move || {
+                let cp = ControlPlane::start(&dir, &[]);
+                let _ = tx.send(Shared {
+                    dir: cp.dir.clone(),
+                    kubeconfig: cp.kubeconfig.clone(),
+                    port: cp.port,
+                });
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("keeper thread");
+        rx.recv().expect("control plane started")
+    })
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs kubectl and asserts success, returning stdout.
+pub fn ok(cp: &Shared, args: &[&str]) -> String {
+    let o = cp.kubectl(args);
+    assert!(
+        o.status.success(),
+        "kubectl {} failed:\n{}\n--- server log tail ---\n{}",
+        args.join(" "),
+        stderr(&o),
+        tail(&cp.log(), 30)
+    );
+    stdout(&o)
+}
+
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
