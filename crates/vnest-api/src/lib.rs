@@ -5,14 +5,20 @@
 //! - [`registry`]: the built-in resources of Kubernetes v1.33 (group, version, kind,
 //!   scope, verbs, short names, categories, subresources).
 //! - [`discovery`]: the legacy and aggregated discovery documents built from it.
+//! - [`openapi`]: the `/openapi/v2` and `/openapi/v3` documents (schemas, operations, index).
 //! - [`selector`]: label and field selectors: parsing, matching, kube-apiserver errors.
-//! - [`validation`]: object names, labels, annotations.
+//! - [`validation`]: field errors and 422 Status, names, metadata and per-kind create/update checks.
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch.
 //! - [`status`]: metav1.Status errors with kube-apiserver's codes and messages.
+//! - [`defaults`]: create-time defaulting of the built-in types, service IP families, admission mutations.
+//! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
 
+pub mod defaults;
 pub mod discovery;
+pub mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod selector;
 pub mod status;
+pub mod table;
 pub mod validation;

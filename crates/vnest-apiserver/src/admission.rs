@@ -10,7 +10,8 @@ use crate::objects;
 use crate::rest::{ResourceDef, Rest};
 
 /// Namespaces that exist from the first start.
-pub const BOOTSTRAP_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const BOOTSTRAP_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// 422 Invalid with kube's message and causes.
 pub fn invalid(def: &ResourceDef, name: &str, errors: &[FieldError]) -> ApiError {
@@ -29,14 +30,33 @@ pub fn name_required(def: &ResourceDef) -> ApiError {
     invalid(
         def,
         "",
-        &[FieldError::required("metadata.name", "name or generateName is required")],
+        &[FieldError::required(
+            "metadata.name",
+            "name or generateName is required",
+        )],
     )
 }
 
 /// Defaults applied on create, as kube-apiserver's defaulting and the admission steps
 /// vnest implements do.
 pub fn prepare_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
-    vnest_api::defaults::apply_defaults(&def.group, &def.version, &def.kind, obj);
+    use vnest_api::defaults;
+    defaults::apply_defaults(&def.group, &def.version, &def.kind, obj);
+    defaults::apply_admission_defaults(&def.group, &def.version, &def.kind, obj);
+    if def.group.is_empty() && def.kind == "Service" {
+        let name = objects::meta_str(obj, "name").unwrap_or("").to_string();
+        defaults::default_service_ip_families(obj, &[defaults::IpFamily::IPv4]).map_err(|e| {
+            invalid(
+                def,
+                &name,
+                &[FieldError::invalid(
+                    "spec.ipFamilyPolicy",
+                    obj.pointer("/spec/ipFamilyPolicy").cloned(),
+                    &e.to_string(),
+                )],
+            )
+        })?;
+    }
     if def.group.is_empty() && def.resource == "namespaces" {
         let name = objects::meta_str(obj, "name").unwrap_or("").to_string();
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -110,7 +130,11 @@ pub async fn bootstrap(rest: &Rest) -> Result<(), ApiError> {
             },
         });
         prepare_create(&def, &mut obj)?;
-        match rest.store.create(&key, Bytes::from(objects::encode(&obj))).await {
+        match rest
+            .store
+            .create(&key, Bytes::from(objects::encode(&obj)))
+            .await
+        {
             Ok(_) | Err(vnest_store::StoreError::AlreadyExists { .. }) => {}
             Err(e) => return Err(ApiError::internal(e.to_string())),
         }

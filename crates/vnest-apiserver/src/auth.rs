@@ -53,7 +53,10 @@ pub enum TokenFileError {
 }
 
 /// Parses a static token file.
-pub fn parse_token_file(text: &str, path: &str) -> Result<HashMap<String, UserInfo>, TokenFileError> {
+pub fn parse_token_file(
+    text: &str,
+    path: &str,
+) -> Result<HashMap<String, UserInfo>, TokenFileError> {
     let mut tokens = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();

@@ -20,7 +20,12 @@ pub fn media_type(content_type: Option<&str>) -> MediaType {
     let Some(ct) = content_type else {
         return MediaType::Json;
     };
-    let base = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let base = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match base.as_str() {
         "" | "application/json" => MediaType::Json,
         "application/yaml" | "application/x-yaml" | "text/yaml" => MediaType::Yaml,
@@ -131,19 +136,28 @@ mod tests {
             "the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: unexpected end of JSON input ({\"apiVersion\":\"v1\",\"kind\":\"Con ...)"
         );
         let e = decode_object(b"", MediaType::Json, "ConfigMap").unwrap_err();
-        assert!(e.message.ends_with("unexpected end of JSON input (<empty>)"));
+        assert!(e
+            .message
+            .ends_with("unexpected end of JSON input (<empty>)"));
     }
 
     #[test]
     fn yaml_list_is_not_an_object() {
         let e = decode_object(b"- a\n- b\n", MediaType::Yaml, "ConfigMap").unwrap_err();
-        assert!(e.message.contains("cannot unmarshal array"), "{}", e.message);
+        assert!(
+            e.message.contains("cannot unmarshal array"),
+            "{}",
+            e.message
+        );
         assert!(e.message.ends_with("(2d20610a2d20620a)"), "{}", e.message);
     }
 
     #[test]
     fn content_types() {
-        assert_eq!(media_type(Some("application/json; charset=utf-8")), MediaType::Json);
+        assert_eq!(
+            media_type(Some("application/json; charset=utf-8")),
+            MediaType::Json
+        );
         assert_eq!(
             media_type(Some("application/strategic-merge-patch+json")),
             MediaType::StrategicMergePatch

@@ -166,7 +166,9 @@ impl WatchCache {
                     Ok(obj) => {
                         objects.insert(kv.key.clone(), Arc::new(obj));
                     }
-                    Err(e) => tracing::error!(key = %kv.key, error = %e, "undecodable stored object"),
+                    Err(e) => {
+                        tracing::error!(key = %kv.key, error = %e, "undecodable stored object")
+                    }
                 }
             }
             if !page.more {

@@ -3,13 +3,14 @@
 //! representation (legacy vs aggregated v2/v2beta1), ETags and 304s.
 
 use std::net::SocketAddr;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use http::{HeaderMap, Response};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use vnest_api::discovery::{self as docs, AggregatedVersion};
+use vnest_api::openapi::{GroupVersionSpec, OpenApiDocuments, ResourceSpec, SubresourceSpec};
 use vnest_api::registry::Registry;
 use vnest_api::status::ApiError;
 
@@ -21,6 +22,48 @@ type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible
 pub struct Discovery {
     registry: RwLock<Registry>,
     server_address: String,
+    /// Built on first use (they take a moment), rebuilt when the registry changes.
+    openapi: RwLock<Option<Arc<OpenApiDocuments>>>,
+}
+
+fn openapi_specs(reg: &Registry) -> Vec<GroupVersionSpec> {
+    let mut gvs: Vec<(String, String)> = vec![(String::new(), "v1".to_string())];
+    for g in reg.groups() {
+        for v in g.versions {
+            gvs.push((g.name.clone(), v));
+        }
+    }
+    gvs.into_iter()
+        .map(|(group, version)| {
+            let resources = reg
+                .resources_in(&group, &version)
+                .into_iter()
+                .map(|r| ResourceSpec {
+                    kind: r.kind.clone(),
+                    plural: r.resource.clone(),
+                    namespaced: r.namespaced,
+                    verbs: r.verbs.clone(),
+                    subresources: r
+                        .subresources
+                        .iter()
+                        .map(|s| SubresourceSpec {
+                            name: s.name.clone(),
+                            kind: s.kind.clone(),
+                            group: s.response_group.clone(),
+                            version: s.response_version.clone(),
+                            verbs: s.verbs.clone(),
+                        })
+                        .collect(),
+                    schema: None,
+                })
+                .collect();
+            GroupVersionSpec {
+                group,
+                version,
+                resources,
+            }
+        })
+        .collect()
 }
 
 fn etag_of(bytes: &[u8]) -> String {
@@ -47,7 +90,12 @@ fn respond(status: u16, content_type: &str, body: Vec<u8>, etag: Option<&str>) -
 }
 
 fn json(status: u16, v: &Value) -> Response<Body> {
-    respond(status, "application/json", serde_json::to_vec(v).unwrap_or_default(), None)
+    respond(
+        status,
+        "application/json",
+        serde_json::to_vec(v).unwrap_or_default(),
+        None,
+    )
 }
 
 /// The aggregated discovery version the client asked for, if any.
@@ -79,6 +127,7 @@ impl Discovery {
         Discovery {
             registry: RwLock::new(Registry::builtin()),
             server_address: addr.to_string(),
+            openapi: RwLock::new(None),
         }
     }
 
@@ -138,16 +187,98 @@ impl Discovery {
             }
             Endpoint::Group(group) => match docs::api_group(&reg, group) {
                 Some(g) => json(200, &g),
-                None => respond(404, "text/plain; charset=utf-8", b"404 page not found\n".to_vec(), None),
+                None => respond(
+                    404,
+                    "text/plain; charset=utf-8",
+                    b"404 page not found\n".to_vec(),
+                    None,
+                ),
             },
-            Endpoint::GroupVersion { group, version } => match docs::api_resource_list(&reg, group, version) {
-                Some(doc) => json(200, &doc),
-                None => respond(404, "text/plain; charset=utf-8", b"404 page not found\n".to_vec(), None),
-            },
+            Endpoint::GroupVersion { group, version } => {
+                match docs::api_resource_list(&reg, group, version) {
+                    Some(doc) => json(200, &doc),
+                    None => respond(
+                        404,
+                        "text/plain; charset=utf-8",
+                        b"404 page not found\n".to_vec(),
+                        None,
+                    ),
+                }
+            }
             Endpoint::OpenApiV2 | Endpoint::OpenApiV3Index | Endpoint::OpenApiV3(_) => {
-                crate::admission::openapi(&reg, endpoint)
+                drop(reg);
+                self.serve_openapi(endpoint, headers)
             }
             _ => json(404, &ApiError::resource_not_found().to_status()),
+        }
+    }
+}
+
+impl Discovery {
+    fn openapi_documents(&self) -> Arc<OpenApiDocuments> {
+        if let Some(docs) = self
+            .openapi
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return docs.clone();
+        }
+        let built = Arc::new(OpenApiDocuments::build(&openapi_specs(&self.registry())));
+        *self.openapi.write().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
+        built
+    }
+
+    fn serve_openapi(&self, endpoint: &Endpoint, headers: &HeaderMap) -> Response<Body> {
+        let docs = self.openapi_documents();
+        match endpoint {
+            Endpoint::OpenApiV3Index => respond(
+                200,
+                "application/json",
+                docs.v3_index_json().as_bytes().to_vec(),
+                None,
+            ),
+            Endpoint::OpenApiV3(path) => match docs.v3(path) {
+                Some(doc) => {
+                    let etag = format!("\"{}\"", doc.hash);
+                    respond(
+                        200,
+                        "application/json",
+                        doc.json.as_bytes().to_vec(),
+                        Some(&etag),
+                    )
+                }
+                None => respond(
+                    404,
+                    "text/plain; charset=utf-8",
+                    b"404 page not found\n".to_vec(),
+                    None,
+                ),
+            },
+            _ => {
+                // kube serves v2 as JSON to clients that accept it; the protobuf form
+                // is not available here.
+                let accept = headers
+                    .get("accept")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("");
+                let json_ok = accept.is_empty()
+                    || accept.split(',').any(|p| {
+                        let m = p.split(';').next().unwrap_or("").trim();
+                        m == "application/json" || m == "*/*" || m == "application/*"
+                    });
+                if !json_ok {
+                    return json(406, &ApiError::not_acceptable().to_status());
+                }
+                let doc = docs.v2();
+                let etag = format!("\"{}\"", doc.hash);
+                respond(
+                    200,
+                    "application/json",
+                    doc.json.as_bytes().to_vec(),
+                    Some(&etag),
+                )
+            }
         }
     }
 }

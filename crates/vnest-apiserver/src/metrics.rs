@@ -35,7 +35,11 @@ impl Histogram {
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b}\"}} {}", self.counts[i]);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels},le=\"{b}\"}} {}",
+                self.counts[i]
+            );
         }
         let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
@@ -54,7 +58,8 @@ pub struct Metrics {
 impl Metrics {
     pub fn record_request(&self, verb: &str, resource: &str, code: u16, elapsed: Duration) {
         let mut r = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *r.entry((verb.to_string(), resource.to_string(), code)).or_default() += 1;
+        *r.entry((verb.to_string(), resource.to_string(), code))
+            .or_default() += 1;
         drop(r);
         let mut l = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
         l.entry((verb.to_string(), resource.to_string()))
@@ -71,15 +76,27 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP apiserver_request_total Requests by verb, resource and HTTP code.\n");
         out.push_str("# TYPE apiserver_request_total counter\n");
-        for ((verb, resource, code), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for ((verb, resource, code), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             let _ = writeln!(
                 out,
                 "apiserver_request_total{{verb=\"{verb}\",resource=\"{resource}\",code=\"{code}\"}} {n}"
             );
         }
-        out.push_str("# HELP apiserver_request_duration_seconds Request latency by verb and resource.\n");
+        out.push_str(
+            "# HELP apiserver_request_duration_seconds Request latency by verb and resource.\n",
+        );
         out.push_str("# TYPE apiserver_request_duration_seconds histogram\n");
-        for ((verb, resource), h) in self.latencies.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for ((verb, resource), h) in self
+            .latencies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             h.render(
                 &mut out,
                 "apiserver_request_duration_seconds",
@@ -88,14 +105,27 @@ impl Metrics {
         }
         out.push_str("# HELP apiserver_registered_watchers Open watch requests.\n");
         out.push_str("# TYPE apiserver_registered_watchers gauge\n");
-        let _ = writeln!(out, "apiserver_registered_watchers {}", self.watches.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "apiserver_registered_watchers {}",
+            self.watches.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP vnest_watch_cache_objects Objects held by the watch cache.\n");
         out.push_str("# TYPE vnest_watch_cache_objects gauge\n");
         let _ = writeln!(out, "vnest_watch_cache_objects {cached_objects}");
         out.push_str("# HELP vnest_store_operation_duration_seconds Store latency by operation.\n");
         out.push_str("# TYPE vnest_store_operation_duration_seconds histogram\n");
-        for (op, h) in self.store_ops.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            h.render(&mut out, "vnest_store_operation_duration_seconds", &format!("operation=\"{op}\""));
+        for (op, h) in self
+            .store_ops
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            h.render(
+                &mut out,
+                "vnest_store_operation_duration_seconds",
+                &format!("operation=\"{op}\""),
+            );
         }
         out
     }
@@ -133,7 +163,11 @@ impl Store for MeteredStore {
     async fn compacted_revision(&self) -> vnest_store::Result<Revision> {
         self.inner.compacted_revision().await
     }
-    async fn get(&self, key: &str, revision: Option<Revision>) -> vnest_store::Result<(Option<KeyValue>, Revision)> {
+    async fn get(
+        &self,
+        key: &str,
+        revision: Option<Revision>,
+    ) -> vnest_store::Result<(Option<KeyValue>, Revision)> {
         timed!(self, "get", self.inner.get(key, revision))
     }
     async fn range(&self, req: RangeRequest) -> vnest_store::Result<RangeResponse> {
@@ -145,10 +179,19 @@ impl Store for MeteredStore {
     async fn create(&self, key: &str, value: Bytes) -> vnest_store::Result<KeyValue> {
         timed!(self, "create", self.inner.create(key, value))
     }
-    async fn update(&self, key: &str, value: Bytes, expected: Revision) -> vnest_store::Result<KeyValue> {
+    async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        expected: Revision,
+    ) -> vnest_store::Result<KeyValue> {
         timed!(self, "update", self.inner.update(key, value, expected))
     }
-    async fn delete(&self, key: &str, expected: Option<Revision>) -> vnest_store::Result<(KeyValue, Revision)> {
+    async fn delete(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+    ) -> vnest_store::Result<(KeyValue, Revision)> {
         timed!(self, "delete", self.inner.delete(key, expected))
     }
     async fn watch(&self, prefix: &str, after: Revision) -> vnest_store::Result<WatchStream> {

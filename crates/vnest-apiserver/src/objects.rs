@@ -52,7 +52,10 @@ pub fn set_resource_version(obj: &mut Value, revision: Revision) {
             .or_insert_with(|| Value::Object(Default::default()))
     }) {
         if let Some(meta) = meta.as_object_mut() {
-            meta.insert("resourceVersion".into(), Value::String(revision.to_string()));
+            meta.insert(
+                "resourceVersion".into(),
+                Value::String(revision.to_string()),
+            );
         }
     }
 }
@@ -81,11 +84,13 @@ mod tests {
             "/registry/rbac.authorization.k8s.io/clusterroles/admin"
         );
         // A namespace prefix never matches a longer namespace name.
-        assert!(!object_key("", "pods", Some("ab"), "x").starts_with(&resource_prefix(
-            "",
-            "pods",
-            Some("a")
-        )));
+        assert!(
+            !object_key("", "pods", Some("ab"), "x").starts_with(&resource_prefix(
+                "",
+                "pods",
+                Some("a")
+            ))
+        );
     }
 
     #[test]

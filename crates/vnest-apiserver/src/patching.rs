@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use vnest_api::patch::{self, PatchSchema};
+use vnest_api::patch::{self, FieldValidation, PatchSchema, PatchType};
 use vnest_api::status::ApiError;
 
 use crate::body::MediaType;
@@ -13,7 +13,9 @@ use crate::rest::{Reply, ResourceDef, Rest};
 
 fn patch_error(e: patch::PatchError) -> ApiError {
     let (code, reason) = e.status();
-    ApiError::new(code, reason, e.to_string())
+    let mut err = ApiError::new(code, reason, e.to_string());
+    err.details = e.details();
+    err
 }
 
 fn unsupported(def: &ResourceDef) -> ApiError {
@@ -30,26 +32,35 @@ fn unsupported(def: &ResourceDef) -> ApiError {
     ))
 }
 
-/// Applies one patch document to `current`.
-pub fn apply_patch(def: &ResourceDef, media: MediaType, current: &Value, body: &[u8]) -> Result<Value, ApiError> {
-    let patch_doc: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "error decoding patch: {}",
-            if e.is_eof() { "unexpected end of JSON input".to_string() } else { e.to_string() }
-        ))
-    })?;
+fn patch_type(media: MediaType) -> Option<PatchType> {
     match media {
-        MediaType::JsonPatch => patch::json_patch(current, &patch_doc).map_err(patch_error),
-        MediaType::MergePatch => patch::merge_patch(current, &patch_doc).map_err(patch_error),
-        MediaType::StrategicMergePatch => {
-            let schema = PatchSchema::builtin();
-            let Some(definition) = schema.definition_for(&def.group, &def.version, &def.kind) else {
-                return Err(unsupported(def));
-            };
-            patch::strategic_merge(current, &patch_doc, schema, definition).map_err(patch_error)
-        }
-        _ => Err(unsupported(def)),
+        MediaType::JsonPatch => Some(PatchType::Json),
+        MediaType::MergePatch => Some(PatchType::Merge),
+        MediaType::StrategicMergePatch => Some(PatchType::StrategicMerge),
+        _ => None,
     }
+}
+
+/// Applies one patch document to `current`; returns the result and the strict-decoding
+/// findings (duplicate or unknown fields in the patch).
+pub fn apply_patch(
+    def: &ResourceDef,
+    media: MediaType,
+    current: &Value,
+    body: &[u8],
+    validation: FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let Some(kind) = patch_type(media) else {
+        return Err(unsupported(def));
+    };
+    let schema = PatchSchema::builtin();
+    let definition = schema.definition_for(&def.group, &def.version, &def.kind);
+    if kind == PatchType::StrategicMerge && definition.is_none() {
+        return Err(unsupported(def));
+    }
+    let patched = patch::apply_patch(kind, current, body, validation, schema, definition)
+        .map_err(patch_error)?;
+    Ok((patched.object, patched.strict_errors))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -63,12 +74,20 @@ pub async fn patch(
     media: MediaType,
     query: &HashMap<String, String>,
 ) -> Result<Reply, ApiError> {
-    if !matches!(
-        media,
-        MediaType::JsonPatch | MediaType::MergePatch | MediaType::StrategicMergePatch
-    ) {
+    if patch_type(media).is_none() {
         return Err(unsupported(def));
     }
+    let validation = match query.get("fieldValidation").map(String::as_str) {
+        None | Some("") => FieldValidation::Warn,
+        Some(v) => FieldValidation::parse(v).ok_or_else(|| {
+            ApiError::new(
+                422,
+                "Invalid",
+                format!("PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"{v}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
+            )
+        })?,
+    };
+    let mut warnings: Vec<String> = Vec::new();
     let dry_run = match query.get("dryRun").map(String::as_str) {
         None | Some("") => false,
         Some("All") => true,
@@ -84,7 +103,18 @@ pub async fn patch(
     let has_status_sub = def.subresources.iter().any(|s| s == "status");
     let obj = rest
         .guaranteed_update(def, ns, name, None, dry_run, |current| {
-            let mut patched = apply_patch(def, media, current, body)?;
+            let (mut patched, findings) = apply_patch(def, media, current, body, validation)?;
+            if !findings.is_empty() {
+                if validation == FieldValidation::Strict {
+                    return Err(ApiError::bad_request(format!(
+                        "error decoding patch: strict decoding error: {}",
+                        findings.join(", ")
+                    )));
+                }
+                if validation == FieldValidation::Warn {
+                    warnings = findings;
+                }
+            }
             // A resourceVersion in the patch is a precondition.
             if let (Some(want), Some(have)) = (
                 objects::resource_version(&patched),
@@ -130,6 +160,6 @@ pub async fn patch(
     Ok(Reply::Json {
         status: 200,
         body: obj,
-        warnings: Vec::new(),
+        warnings,
     })
 }

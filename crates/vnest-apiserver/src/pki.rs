@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +111,10 @@ pub fn serving_names(extra: &[String]) -> Vec<String> {
     names
 }
 
-fn issue_serving(names: &[String], issuer: &Issuer<'_, KeyPair>) -> Result<(String, String), PkiError> {
+fn issue_serving(
+    names: &[String],
+    issuer: &Issuer<'_, KeyPair>,
+) -> Result<(String, String), PkiError> {
     let key = KeyPair::generate().map_err(cert_err("serving key"))?;
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -180,7 +183,13 @@ impl Pki {
                 write(dir, CA_KEY, &k, true)?;
                 write(dir, CA_CERT, &c, false)?;
                 // A new CA invalidates everything it signed before.
-                for stale in [SERVING_CERT, SERVING_KEY, ADMIN_CERT, ADMIN_KEY, SERVING_NAMES] {
+                for stale in [
+                    SERVING_CERT,
+                    SERVING_KEY,
+                    ADMIN_CERT,
+                    ADMIN_KEY,
+                    SERVING_NAMES,
+                ] {
                     let _ = std::fs::remove_file(dir.join(stale));
                 }
                 (c, k)
@@ -193,23 +202,23 @@ impl Pki {
         let recorded: Vec<String> = read(dir, SERVING_NAMES)?
             .map(|s| s.lines().map(str::to_string).collect())
             .unwrap_or_default();
-        let (serving_cert, serving_key) =
-            match (read(dir, SERVING_CERT)?, read(dir, SERVING_KEY)?) {
-                (Some(c), Some(k)) if names.iter().all(|n| recorded.contains(n)) => (c, k),
-                _ => {
-                    let mut all = recorded.clone();
-                    for n in &names {
-                        if !all.contains(n) {
-                            all.push(n.clone());
-                        }
+        let (serving_cert, serving_key) = match (read(dir, SERVING_CERT)?, read(dir, SERVING_KEY)?)
+        {
+            (Some(c), Some(k)) if names.iter().all(|n| recorded.contains(n)) => (c, k),
+            _ => {
+                let mut all = recorded.clone();
+                for n in &names {
+                    if !all.contains(n) {
+                        all.push(n.clone());
                     }
-                    let (c, k) = issue_serving(&all, &issuer)?;
-                    write(dir, SERVING_KEY, &k, true)?;
-                    write(dir, SERVING_CERT, &c, false)?;
-                    write(dir, SERVING_NAMES, &all.join("\n"), false)?;
-                    (c, k)
                 }
-            };
+                let (c, k) = issue_serving(&all, &issuer)?;
+                write(dir, SERVING_KEY, &k, true)?;
+                write(dir, SERVING_CERT, &c, false)?;
+                write(dir, SERVING_NAMES, &all.join("\n"), false)?;
+                (c, k)
+            }
+        };
         let (admin_cert, admin_key) = match (read(dir, ADMIN_CERT)?, read(dir, ADMIN_KEY)?) {
             (Some(c), Some(k)) => (c, k),
             _ => {
@@ -253,6 +262,9 @@ mod tests {
         assert_eq!(first.admin_cert, again.admin_cert);
         let extended = Pki::load_or_create(dir.path(), &["vc.example".into()]).unwrap();
         assert_eq!(first.ca_cert, extended.ca_cert, "same CA");
-        assert_ne!(first.serving_cert, extended.serving_cert, "re-issued for the new name");
+        assert_ne!(
+            first.serving_cert, extended.serving_cert,
+            "re-issued for the new name"
+        );
     }
 }

@@ -24,7 +24,12 @@ pub fn represent(
     include_object: Option<&str>,
 ) -> Result<Reply, ApiError> {
     let reply = result?;
-    let Reply::Json { status, body, warnings } = reply else {
+    let Reply::Json {
+        status,
+        body,
+        warnings,
+    } = reply
+    else {
         return Ok(reply);
     };
     let is_list = body.get("items").is_some_and(Value::is_array);
@@ -83,5 +88,9 @@ pub fn represent(
             )
         }
     };
-    Ok(Reply::Json { status, body, warnings })
+    Ok(Reply::Json {
+        status,
+        body,
+        warnings,
+    })
 }

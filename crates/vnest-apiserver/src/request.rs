@@ -21,7 +21,10 @@ pub enum Endpoint {
     /// `/apis/<group>`
     Group(String),
     /// `/api/v1` or `/apis/<group>/<version>`
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     Resource(ResourcePath),
     NotFound,
 }
@@ -54,7 +57,10 @@ pub fn classify(path: &str) -> Endpoint {
     if let Some(rest) = trimmed.strip_prefix("/openapi/v3/") {
         return Endpoint::OpenApiV3(rest.to_string());
     }
-    if trimmed.starts_with("/healthz/") || trimmed.starts_with("/livez/") || trimmed.starts_with("/readyz/") {
+    if trimmed.starts_with("/healthz/")
+        || trimmed.starts_with("/livez/")
+        || trimmed.starts_with("/readyz/")
+    {
         return Endpoint::Health("check");
     }
     let parts: Vec<&str> = trimmed.split('/').skip(1).collect();
@@ -102,7 +108,10 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -182,9 +191,7 @@ impl ListOptions {
         }
         if let Some(t) = q.get("timeoutSeconds").filter(|s| !s.is_empty()) {
             let n: i64 = t.parse().map_err(|_| {
-                ApiError::bad_request(format!(
-                    "strconv.ParseInt: parsing \"{t}\": invalid syntax"
-                ))
+                ApiError::bad_request(format!("strconv.ParseInt: parsing \"{t}\": invalid syntax"))
             })?;
             o.timeout_seconds = Some(n.max(0) as u64);
         }
@@ -208,7 +215,8 @@ impl ListOptions {
             errs.push((
                 "FieldValueForbidden",
                 "resourceVersionMatch",
-                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided".into(),
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+                    .into(),
             ));
         }
         if o.send_initial_events.is_some() && !o.watch {

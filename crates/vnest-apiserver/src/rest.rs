@@ -14,7 +14,7 @@ use vnest_store::{RangeRequest, Revision, Store, StoreError};
 use crate::body::{decode_object, MediaType};
 use crate::cache::{CacheError, CacheEvent, WatchCache, WatchEventType};
 use crate::objects::{self, object_key, resource_prefix};
-use crate::request::{ListOptions, ResourcePath, RvMatch};
+use crate::request::{ListOptions, RvMatch};
 use crate::selection::Selection;
 
 /// A resource as the REST layer needs to know it.
@@ -46,7 +46,7 @@ impl ResourceDef {
         }
     }
 
-    fn has_verb(&self, verb: &str) -> bool {
+    pub fn has_verb(&self, verb: &str) -> bool {
         self.verbs.iter().any(|v| v == verb)
     }
 
@@ -193,7 +193,12 @@ fn decode_continue(token: &str) -> Result<(Revision, String), ApiError> {
     let invalid = |why: String| ApiError::bad_request(format!("invalid continue token: {why}"));
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
-        .map_err(|e| invalid(format!("continue key is not valid: illegal base64 data at input byte {}", base64_error_offset(&e))))?;
+        .map_err(|e| {
+            invalid(format!(
+                "continue key is not valid: illegal base64 data at input byte {}",
+                base64_error_offset(&e)
+            ))
+        })?;
     let v: Value = serde_json::from_slice(&raw)
         .map_err(|_| invalid("continue key is not valid: invalid JSON".into()))?;
     let rv = v.get("rv").and_then(Value::as_u64).ok_or_else(|| {
@@ -242,10 +247,20 @@ fn cache_err(e: CacheError) -> ApiError {
 
 impl Rest {
     fn key(&self, def: &ResourceDef, ns: Option<&str>, name: &str) -> String {
-        object_key(&def.group, &def.resource, ns.filter(|_| def.namespaced), name)
+        object_key(
+            &def.group,
+            &def.resource,
+            ns.filter(|_| def.namespaced),
+            name,
+        )
     }
 
-    async fn load(&self, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<(Value, Revision), ApiError> {
+    async fn load(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<(Value, Revision), ApiError> {
         let key = self.key(def, ns, name);
         let (kv, _) = self
             .store
@@ -259,11 +274,21 @@ impl Rest {
     }
 
     /// The stored object, with its resourceVersion.
-    pub async fn get_object(&self, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
+    pub async fn get_object(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
         Ok(self.load(def, ns, name).await?.0)
     }
 
-    pub async fn get(&self, def: &ResourceDef, ns: Option<&str>, name: &str) -> Result<Reply, ApiError> {
+    pub async fn get(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Reply, ApiError> {
         let (obj, _) = self.load(def, ns, name).await?;
         Ok(Reply::json(200, with_type(def, &obj)))
     }
@@ -367,7 +392,9 @@ impl Rest {
                     StoreError::Compacted { .. } => {
                         ApiError::expired("The resourceVersion for the provided list is too old.")
                     }
-                    StoreError::FutureRevision { requested, current } => cache_err(CacheError::TooNew { requested, current }),
+                    StoreError::FutureRevision { requested, current } => {
+                        cache_err(CacheError::TooNew { requested, current })
+                    }
                     other => store_err(def, "", other),
                 })?;
             for kv in &page.kvs {
@@ -402,8 +429,7 @@ impl Rest {
         }
         let prefix = resource_prefix(&def.group, &def.resource, ns.filter(|_| def.namespaced));
         let rv = opts.resource_version.as_deref().map(parse_rv).transpose()?;
-        let initial = opts.send_initial_events == Some(true)
-            || matches!(rv, None | Some(0));
+        let initial = opts.send_initial_events == Some(true) || matches!(rv, None | Some(0));
         let (tx, rx) = mpsc::channel::<Bytes>(256);
         // Which revision live events start after, and the initial state if asked for.
         let (start, snapshot) = if initial {
@@ -542,14 +568,43 @@ impl Rest {
 
     /// Checks kind/apiVersion and namespace of a body against the request, filling in
     /// what the body leaves out.
-    fn check_body_type(&self, def: &ResourceDef, obj: &mut Value, ns: Option<&str>) -> Result<(), ApiError> {
-        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-        if (!kind.is_empty() && kind != def.kind) || (!api_version.is_empty() && api_version != def.api_version()) {
-            let shown_version = if api_version.is_empty() { def.api_version() } else { api_version.clone() };
-            let (g, v) = shown_version.split_once('/').unwrap_or(("", shown_version.as_str()));
-            let internal_group = if def.group.is_empty() { "core" } else { def.group.split('.').next().unwrap_or("") };
-            let body_kind = if kind.is_empty() { def.kind.clone() } else { kind.clone() };
+    fn check_body_type(
+        &self,
+        def: &ResourceDef,
+        obj: &mut Value,
+        ns: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let kind = obj
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let api_version = obj
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if (!kind.is_empty() && kind != def.kind)
+            || (!api_version.is_empty() && api_version != def.api_version())
+        {
+            let shown_version = if api_version.is_empty() {
+                def.api_version()
+            } else {
+                api_version.clone()
+            };
+            let (g, v) = shown_version
+                .split_once('/')
+                .unwrap_or(("", shown_version.as_str()));
+            let internal_group = if def.group.is_empty() {
+                "core"
+            } else {
+                def.group.split('.').next().unwrap_or("")
+            };
+            let body_kind = if kind.is_empty() {
+                def.kind.clone()
+            } else {
+                kind.clone()
+            };
             let _ = g;
             return Err(ApiError::bad_request(format!(
                 "{body_kind} in version \"{v}\" cannot be handled as a {}: converting ({v}.{body_kind}) to ({internal_group}.{}): unknown conversion",
@@ -590,12 +645,28 @@ impl Rest {
         let dry_run = dry_run(query)?;
         {
             let meta = meta_mut(&mut obj)?;
-            if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
-                return Err(ApiError::new(500, "", "resourceVersion should not be set on objects to be created"));
+            if meta
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+            {
+                return Err(ApiError::new(
+                    500,
+                    "",
+                    "resourceVersion should not be set on objects to be created",
+                ));
             }
-            let name = meta.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = meta
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if name.is_empty() {
-                if let Some(prefix) = meta.get("generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
+                if let Some(prefix) = meta
+                    .get("generateName")
+                    .and_then(Value::as_str)
+                    .filter(|p| !p.is_empty())
+                {
                     let generated = format!("{prefix}{}", random_suffix(5));
                     meta.insert("name".into(), json!(generated));
                 }
@@ -742,11 +813,17 @@ impl Rest {
                 ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
             })?
         };
-        let dry_run = dry_run(query)? || options.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All"));
-        let propagation = query
-            .get("propagationPolicy")
-            .cloned()
-            .or_else(|| options.get("propagationPolicy").and_then(Value::as_str).map(str::to_string));
+        let dry_run = dry_run(query)?
+            || options
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|v| v == "All"));
+        let propagation = query.get("propagationPolicy").cloned().or_else(|| {
+            options
+                .get("propagationPolicy")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
         if let Some(p) = &propagation {
             if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
                 return Err(ApiError::new(
@@ -757,8 +834,14 @@ impl Rest {
                 .with_details(json!({"group": "meta.k8s.io", "kind": "DeleteOptions", "causes": [{"reason": "FieldValueNotSupported", "message": format!("Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""), "field": "propagationPolicy"}]})));
             }
         }
-        if def.group.is_empty() && def.resource == "namespaces" && PROTECTED_NAMESPACES.contains(&name) {
-            return Err(ApiError::forbidden(def.target(name), "this namespace may not be deleted"));
+        if def.group.is_empty()
+            && def.resource == "namespaces"
+            && PROTECTED_NAMESPACES.contains(&name)
+        {
+            return Err(ApiError::forbidden(
+                def.target(name),
+                "this namespace may not be deleted",
+            ));
         }
         let key = self.key(def, ns, name);
         for _ in 0..16 {
@@ -801,7 +884,10 @@ impl Rest {
             }
             if !graceful {
                 if dry_run {
-                    return Ok(Reply::json(200, success_status(def.target(name), objects::meta_str(&current, "uid"))));
+                    return Ok(Reply::json(
+                        200,
+                        success_status(def.target(name), objects::meta_str(&current, "uid")),
+                    ));
                 }
                 match self.store.delete(&key, Some(rev)).await {
                     Ok((_, del_rev)) => {
@@ -875,7 +961,10 @@ impl Rest {
             }
             let name = objects::meta_str(&obj, "name").unwrap_or("").to_string();
             let obj_ns = objects::meta_str(&obj, "namespace").map(str::to_string);
-            match self.delete(def, obj_ns.as_deref(), &name, body, query).await {
+            match self
+                .delete(def, obj_ns.as_deref(), &name, body, query)
+                .await
+            {
                 Ok(_) => deleted.push(list_item(&obj)),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
@@ -906,19 +995,27 @@ impl Rest {
                 pairs.join(",")
             })
             .or_else(|| {
-                obj.pointer("/spec/selector").and_then(Value::as_object).map(|m| {
-                    let mut pairs: Vec<String> = m
-                        .iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-                        .collect();
-                    pairs.sort();
-                    pairs.join(",")
-                })
+                obj.pointer("/spec/selector")
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        let mut pairs: Vec<String> = m
+                            .iter()
+                            .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+                            .collect();
+                        pairs.sort();
+                        pairs.join(",")
+                    })
             })
             .unwrap_or_default();
         let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
         let mut scale_meta = Map::new();
-        for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+        for k in [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+        ] {
             if let Some(v) = meta.get(k) {
                 scale_meta.insert(k.into(), v.clone());
             }
@@ -977,7 +1074,11 @@ pub fn is_dry_run(query: &HashMap<String, String>) -> bool {
 fn finalizers(obj: &Value) -> Vec<String> {
     obj.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -990,7 +1091,13 @@ fn is_being_deleted(obj: &Value) -> bool {
 fn deleted_reply(def: &ResourceDef, name: &str, current: &Value, last: Value) -> Value {
     let returns_status = matches!(
         (def.group.as_str(), def.resource.as_str()),
-        ("", "configmaps") | ("", "secrets") | ("", "endpoints") | ("", "events") | ("", "serviceaccounts") | ("", "limitranges") | ("", "podtemplates")
+        ("", "configmaps")
+            | ("", "secrets")
+            | ("", "endpoints")
+            | ("", "events")
+            | ("", "serviceaccounts")
+            | ("", "limitranges")
+            | ("", "podtemplates")
     );
     if returns_status {
         success_status(def.target(name), objects::meta_str(current, "uid"))
@@ -1002,7 +1109,12 @@ fn deleted_reply(def: &ResourceDef, name: &str, current: &Value, last: Value) ->
 /// Builds the object an update stores: the body, with server-owned metadata kept from
 /// the current object, and the status/spec split of resources with a status
 /// subresource.
-fn merge_for_update(def: &ResourceDef, current: &Value, mut body: Value, subresource: Option<&str>) -> Value {
+fn merge_for_update(
+    def: &ResourceDef,
+    current: &Value,
+    mut body: Value,
+    subresource: Option<&str>,
+) -> Value {
     if def.has_status_subresource() {
         match subresource {
             Some("status") => {
@@ -1036,7 +1148,13 @@ fn finish_update(def: &ResourceDef, current: &Value, next: &mut Value) -> Result
     let cur_meta = current.get("metadata").cloned().unwrap_or(json!({}));
     let spec_changed = spec_of(current) != spec_of(next);
     let meta = meta_mut(next)?;
-    for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace"] {
+    for k in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "namespace",
+    ] {
         match cur_meta.get(k) {
             Some(v) => {
                 meta.insert(k.into(), v.clone());
@@ -1051,8 +1169,14 @@ fn finish_update(def: &ResourceDef, current: &Value, next: &mut Value) -> Result
         meta.insert("resourceVersion".into(), rv.clone());
     }
     if def.tracks_generation() {
-        let g = cur_meta.get("generation").and_then(Value::as_i64).unwrap_or(1);
-        meta.insert("generation".into(), json!(if spec_changed { g + 1 } else { g }));
+        let g = cur_meta
+            .get("generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        meta.insert(
+            "generation".into(),
+            json!(if spec_changed { g + 1 } else { g }),
+        );
     } else {
         meta.remove("generation");
     }
@@ -1092,10 +1216,18 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
         let t = encode_continue(42, "default/web");
-        assert_eq!(decode_continue(&t).unwrap(), (42, "default/web".to_string()));
+        assert_eq!(
+            decode_continue(&t).unwrap(),
+            (42, "default/web".to_string())
+        );
         let e = decode_continue("not-a-valid-token").unwrap_err();
         assert_eq!(e.code, 400);
-        assert!(e.message.starts_with("invalid continue token: continue key is not valid"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("invalid continue token: continue key is not valid"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

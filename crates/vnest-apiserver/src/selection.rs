@@ -26,7 +26,8 @@ impl Selection {
             .filter(|s| !s.is_empty());
         let field = match opts.field_selector.as_deref() {
             Some(s) => {
-                let f = FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let f =
+                    FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
                 f.check_supported(&def.group, &def.resource)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 Some(f).filter(|f| !f.is_empty())

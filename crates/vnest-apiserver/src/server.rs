@@ -16,7 +16,7 @@ use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use vnest_api::status::ApiError;
@@ -57,19 +57,23 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub kubeconfig: PathBuf,
     stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
     _background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     /// Runs until the listener fails or shutdown is requested.
-    pub async fn wait(self) {
-        let _ = self.task.await;
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 
@@ -97,9 +101,10 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError 
 
 fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, StartError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pki.serving_cert.as_bytes())
-        .collect::<Result<_, _>>()
-        .map_err(|e| StartError::Tls(format!("serving certificate: {e}")))?;
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(pki.serving_cert.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|e| StartError::Tls(format!("serving certificate: {e}")))?;
     let key = PrivateKeyDer::from_pem_slice(pki.serving_key.as_bytes())
         .map_err(|e| StartError::Tls(format!("serving key: {e}")))?;
     let mut roots = rustls::RootCertStore::empty();
@@ -109,10 +114,13 @@ fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, StartError> {
             .add(ca)
             .map_err(|e| StartError::Tls(format!("CA: {e}")))?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| StartError::Tls(e.to_string()))?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .allow_unauthenticated()
+    .build()
+    .map_err(|e| StartError::Tls(e.to_string()))?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| StartError::Tls(e.to_string()))?
@@ -140,23 +148,25 @@ pub fn admin_kubeconfig(pki: &Pki, server_url: &str, cluster: &str) -> String {
 
 /// Starts a server: PKI, store, cache, bootstrap objects, listener.
 pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(io_err(format!("{}", config.data_dir.display())))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(io_err(format!("{}", config.data_dir.display())))?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(io_err(format!("listen on {}", config.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(io_err("listener address"))?;
+    let addr = listener.local_addr().map_err(io_err("listener address"))?;
     let mut sans = config.tls_sans.clone();
     sans.push(addr.ip().to_string());
     let pki = Pki::load_or_create(&config.data_dir.join("pki"), &sans)?;
     let metrics = Arc::new(Metrics::default());
     let backend: Arc<dyn Store> = match &config.store {
-        StoreChoice::Sqlite => Arc::new(SqliteStore::open(SqliteConfig::new(config.data_dir.join("store.db"))).await?),
+        StoreChoice::Sqlite => {
+            Arc::new(SqliteStore::open(SqliteConfig::new(config.data_dir.join("store.db"))).await?)
+        }
         StoreChoice::Etcd(cfg) => Arc::new(vnest_store::EtcdStore::connect(cfg.clone()).await?),
     };
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(backend, metrics.clone()));
-    let compactor = vnest_store::spawn_compactor(store.clone(), vnest_store::CompactionPolicy::default());
+    let compactor =
+        vnest_store::spawn_compactor(store.clone(), vnest_store::CompactionPolicy::default());
     let cache = WatchCache::new(store.clone(), 20_000, 4096);
     let feeder = cache.spawn();
     cache
@@ -182,7 +192,11 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         ip => ip.to_string(),
     };
     let kubeconfig = config.data_dir.join("admin.kubeconfig");
-    let text = admin_kubeconfig(&pki, &format!("https://{host}:{}", addr.port()), &config.cluster_name);
+    let text = admin_kubeconfig(
+        &pki,
+        &format!("https://{host}:{}", addr.port()),
+        &config.cluster_name,
+    );
     write_private(&kubeconfig, &text)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls_config(&pki)?));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
@@ -192,7 +206,7 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         addr,
         kubeconfig,
         stop,
-        task,
+        task: Some(task),
         _background: vec![compactor, feeder],
     })
 }
@@ -208,7 +222,8 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), StartError> {
         .mode(0o600)
         .open(&tmp)
         .map_err(io_err(tmp.display().to_string()))?;
-    f.write_all(text.as_bytes()).map_err(io_err(tmp.display().to_string()))?;
+    f.write_all(text.as_bytes())
+        .map_err(io_err(tmp.display().to_string()))?;
     std::fs::rename(&tmp, path).map_err(io_err(path.display().to_string()))
 }
 
@@ -234,14 +249,15 @@ async fn accept_loop(
         let acceptor = acceptor.clone();
         let api = api.clone();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let user = tls
                 .get_ref()
                 .1
@@ -253,7 +269,8 @@ async fn accept_loop(
                 let user = user.clone();
                 async move { Ok::<_, Infallible>(api.handle(req, user).await) }
             });
-            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            let builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             if let Err(e) = builder
                 .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
                 .await
@@ -271,7 +288,10 @@ fn json_response(status: u16, body: &Value, warnings: &[String]) -> Response<Bod
         .header("content-type", "application/json")
         .header("cache-control", "no-cache, private");
     for w in warnings {
-        resp = resp.header("warning", format!("299 - {}", serde_json::Value::String(w.clone())));
+        resp = resp.header(
+            "warning",
+            format!("299 - {}", serde_json::Value::String(w.clone())),
+        );
     }
     resp.body(Full::new(Bytes::from(bytes)).boxed())
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
@@ -310,19 +330,31 @@ fn negotiate(accept: Option<&str>) -> Result<Representation, ApiError> {
         let mut params = part.split(';').map(str::trim);
         let media = params.next().unwrap_or("").to_ascii_lowercase();
         let params: Vec<(String, String)> = params
-            .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+            .filter_map(|p| {
+                p.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            })
             .collect();
-        let get = |k: &str| params.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(pk, _)| pk == k)
+                .map(|(_, v)| v.as_str())
+        };
         if !matches!(media.as_str(), "application/json" | "*/*" | "application/*") {
             continue;
         }
         match get("as") {
             None => return Ok(Representation::Json),
-            Some("Table") if get("g") == Some("meta.k8s.io") && matches!(get("v"), Some("v1") | Some("v1beta1")) => {
+            Some("Table")
+                if get("g") == Some("meta.k8s.io")
+                    && matches!(get("v"), Some("v1") | Some("v1beta1")) =>
+            {
                 return Ok(Representation::Table)
             }
             Some("PartialObjectMetadata") | Some("PartialObjectMetadataList")
-                if get("g") == Some("meta.k8s.io") && matches!(get("v"), Some("v1") | Some("v1beta1")) =>
+                if get("g") == Some("meta.k8s.io")
+                    && matches!(get("v"), Some("v1") | Some("v1beta1")) =>
             {
                 return Ok(Representation::Metadata)
             }
@@ -333,33 +365,47 @@ fn negotiate(accept: Option<&str>) -> Result<Representation, ApiError> {
 }
 
 impl ApiServer {
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, cert_user: Option<UserInfo>) -> Response<Body> {
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        cert_user: Option<UserInfo>,
+    ) -> Response<Body> {
         let start = Instant::now();
         let path = req.uri().path().to_string();
         let endpoint = classify(&path);
         // Authentication: a bad token fails even on public paths; no credentials at all
         // only reach the health and version endpoints.
-        let user = match header(req.headers(), "authorization").and_then(|h| h.strip_prefix("Bearer ")) {
-            Some(token) => match self.tokens.get(token.trim()) {
-                Some(u) => Some(u.clone()),
-                None => return error_response(&ApiError::unauthorized()),
-            },
-            None => cert_user,
-        };
+        let user =
+            match header(req.headers(), "authorization").and_then(|h| h.strip_prefix("Bearer ")) {
+                Some(token) => match self.tokens.get(token.trim()) {
+                    Some(u) => Some(u.clone()),
+                    None => return error_response(&ApiError::unauthorized()),
+                },
+                None => cert_user,
+            };
         let public = matches!(endpoint, Endpoint::Version | Endpoint::Health(_));
         if user.is_none() && !public {
             return error_response(&ApiError::unauthorized());
         }
         let (verb, resource, response) = self.dispatch(req, endpoint).await;
         let code = response.status().as_u16();
-        self.metrics.record_request(verb, &resource, code, start.elapsed());
+        self.metrics
+            .record_request(verb, &resource, code, start.elapsed());
         response
     }
 
-    async fn dispatch(&self, req: Request<Incoming>, endpoint: Endpoint) -> (&'static str, String, Response<Body>) {
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        endpoint: Endpoint,
+    ) -> (&'static str, String, Response<Body>) {
         let method = req.method().clone();
         match endpoint {
-            Endpoint::Version => ("get", String::new(), json_response(200, &self.discovery.version(), &[])),
+            Endpoint::Version => (
+                "get",
+                String::new(),
+                json_response(200, &self.discovery.version(), &[]),
+            ),
             Endpoint::Health(_) => {
                 let ok = self.ready.load(Ordering::Acquire);
                 (
@@ -381,13 +427,18 @@ impl ApiServer {
                     self.metrics.render(self.rest.cache.object_count()),
                 ),
             ),
-            Endpoint::CoreRoot | Endpoint::GroupsRoot | Endpoint::Group(_) | Endpoint::GroupVersion { .. } => {
+            Endpoint::CoreRoot
+            | Endpoint::GroupsRoot
+            | Endpoint::Group(_)
+            | Endpoint::GroupVersion { .. } => {
                 let resp = self.discovery.serve(&endpoint, req.headers());
                 ("get", String::new(), resp)
             }
-            Endpoint::OpenApiV2 | Endpoint::OpenApiV3Index | Endpoint::OpenApiV3(_) => {
-                ("get", String::new(), self.discovery.serve(&endpoint, req.headers()))
-            }
+            Endpoint::OpenApiV2 | Endpoint::OpenApiV3Index | Endpoint::OpenApiV3(_) => (
+                "get",
+                String::new(),
+                self.discovery.serve(&endpoint, req.headers()),
+            ),
             Endpoint::NotFound => (
                 "get",
                 String::new(),
@@ -408,15 +459,20 @@ impl ApiServer {
                 let query = parse_query(req.uri().query());
                 let (verb, result) = self.resource_request(req, &method, &def, &rp, query).await;
                 let resp = match result {
-                    Ok(Reply::Json { status, body, warnings }) => json_response(status, &body, &warnings),
+                    Ok(Reply::Json {
+                        status,
+                        body,
+                        warnings,
+                    }) => json_response(status, &body, &warnings),
                     Ok(Reply::Watch(rx)) => {
                         self.metrics.watches.fetch_add(1, Ordering::Relaxed);
                         let metrics = self.metrics.clone();
                         let guard = WatchGuard(metrics);
-                        let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(move |b| {
-                            let _ = &guard;
-                            Ok::<_, Infallible>(Frame::data(b))
-                        });
+                        let stream =
+                            tokio_stream::wrappers::ReceiverStream::new(rx).map(move |b| {
+                                let _ = &guard;
+                                Ok::<_, Infallible>(Frame::data(b))
+                            });
                         Response::builder()
                             .status(200)
                             .header("content-type", "application/json")
@@ -474,7 +530,12 @@ impl ApiServer {
                 } else {
                     verb = "list";
                     let r = self.rest.list(def, ns, &opts).await;
-                    crate::represent::represent(r, def, representation, query.get("includeObject").map(String::as_str))
+                    crate::represent::represent(
+                        r,
+                        def,
+                        representation,
+                        query.get("includeObject").map(String::as_str),
+                    )
                 }
             }
             (&Method::GET, Some(name), None) => {
@@ -488,14 +549,19 @@ impl ApiServer {
                 } else {
                     verb = "get";
                     let r = self.rest.get(def, ns, name).await;
-                    crate::represent::represent(r, def, representation, query.get("includeObject").map(String::as_str))
+                    crate::represent::represent(
+                        r,
+                        def,
+                        representation,
+                        query.get("includeObject").map(String::as_str),
+                    )
                 }
             }
             (&Method::POST, None, None) => {
                 verb = "create";
                 if ns.is_none() && def.namespaced {
                     Err(ApiError::method_not_allowed())
-                } else if !def.verbs.iter().any(|v| v == "create") {
+                } else if !def.has_verb("create") {
                     Err(ApiError::method_not_allowed())
                 } else {
                     match check_object_media(media) {
@@ -508,7 +574,11 @@ impl ApiServer {
                 verb = "update";
                 match check_object_media(media) {
                     Err(e) => Err(e),
-                    Ok(()) => self.rest.update(def, ns, name, sub, &body, media, &query).await,
+                    Ok(()) => {
+                        self.rest
+                            .update(def, ns, name, sub, &body, media, &query)
+                            .await
+                    }
                 }
             }
             (&Method::PATCH, Some(name), None | Some("status")) => {
@@ -521,11 +591,15 @@ impl ApiServer {
             }
             (&Method::DELETE, None, None) => {
                 verb = "deletecollection";
-                if !def.verbs.iter().any(|v| v == "deletecollection") {
+                if !def.has_verb("deletecollection") {
                     Err(ApiError::method_not_allowed())
                 } else {
                     match ListOptions::parse(&query) {
-                        Ok(opts) => self.rest.delete_collection(def, ns, &opts, &body, &query).await,
+                        Ok(opts) => {
+                            self.rest
+                                .delete_collection(def, ns, &opts, &body, &query)
+                                .await
+                        }
                         Err(e) => Err(e),
                     }
                 }
@@ -536,7 +610,10 @@ impl ApiServer {
             }
             (_, Some(name), Some(sub)) => {
                 verb = "";
-                crate::subresources::subresource(&self.rest, method, def, ns, name, sub, &body, media, &query).await
+                crate::subresources::subresource(
+                    &self.rest, method, def, ns, name, sub, &body, media, &query,
+                )
+                .await
             }
             _ => {
                 verb = "";
@@ -582,12 +659,15 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(ApiError::request_entity_too_large(MAX_BODY_BYTES))
             } else {
-                Err(ApiError::bad_request(format!("error reading request body: {e}")))
+                Err(ApiError::bad_request(format!(
+                    "error reading request body: {e}"
+                )))
             }
         }
     }
 }
-

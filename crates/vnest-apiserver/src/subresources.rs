@@ -55,7 +55,7 @@ pub async fn subresource(
                 .guaranteed_update(def, ns, name, None, false, |current| {
                     let scale = Rest::scale_of(def, current);
                     let wanted = if is_patch {
-                        crate::patching::apply_patch(&scale_def(def), media, &scale, body)?
+                        crate::patching::apply_patch(&scale_def(def), media, &scale, body, vnest_api::patch::FieldValidation::Ignore)?.0
                     } else {
                         crate::body::decode_object(body, media, "Scale")?
                     };
@@ -77,20 +77,33 @@ pub async fn subresource(
         }
         ("finalize", &Method::PUT) if def.resource == "namespaces" => {
             let wanted = crate::body::decode_object(body, media, &def.kind)?;
-            let finalizers = wanted.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+            let finalizers = wanted
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or(json!([]));
             let obj = rest
-                .guaranteed_update(def, ns, name, None, crate::rest::is_dry_run(query), |current| {
-                    let mut next = current.clone();
-                    next["spec"]["finalizers"] = finalizers.clone();
-                    Ok(next)
-                })
+                .guaranteed_update(
+                    def,
+                    ns,
+                    name,
+                    None,
+                    crate::rest::is_dry_run(query),
+                    |current| {
+                        let mut next = current.clone();
+                        next["spec"]["finalizers"] = finalizers.clone();
+                        Ok(next)
+                    },
+                )
                 .await?;
             Ok(json_reply(200, obj))
         }
         ("log" | "exec" | "attach" | "portforward", _) if def.resource == "pods" => {
             let pod = rest.get_object(def, ns, name).await?;
             pod_stream_target(name, &pod, sub, query)?;
-            let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+            let node = pod
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             Err(ApiError::new(
                 503,
                 "ServiceUnavailable",
@@ -103,7 +116,12 @@ pub async fn subresource(
 
 /// Checks a streaming request against the pod the way kube does before it dials the
 /// kubelet: the pod must be on a node, and the container must be known.
-fn pod_stream_target(name: &str, pod: &Value, sub: &str, query: &HashMap<String, String>) -> Result<(), ApiError> {
+fn pod_stream_target(
+    name: &str,
+    pod: &Value,
+    sub: &str,
+    query: &HashMap<String, String>,
+) -> Result<(), ApiError> {
     let containers: Vec<String> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -119,7 +137,13 @@ fn pod_stream_target(name: &str, pod: &Value, sub: &str, query: &HashMap<String,
                 let init: Vec<String> = pod
                     .pointer("/spec/initContainers")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| {
+                                c.get("name").and_then(Value::as_str).map(str::to_string)
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
                 if !init.contains(c) {
                     return Err(ApiError::bad_request(format!(
@@ -136,7 +160,10 @@ fn pod_stream_target(name: &str, pod: &Value, sub: &str, query: &HashMap<String,
             _ => {}
         }
     }
-    let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+    let node = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if node.is_empty() {
         return Err(ApiError::bad_request(format!(
             "pod {name} does not have a host assigned"

@@ -123,7 +123,10 @@ async fn watch_phase(store: Arc<dyn Store>, secs: f64, report: &mut Report) {
     let acked: Arc<Mutex<HashMap<u64, (Instant, Instant)>>> = Arc::default();
     let received: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     let start_rev = store.current_revision().await.expect("revision");
-    let mut watch = store.watch("/bench/watch/", start_rev).await.expect("watch");
+    let mut watch = store
+        .watch("/bench/watch/", start_rev)
+        .await
+        .expect("watch");
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let received = received.clone();
@@ -193,7 +196,10 @@ async fn run(store: Arc<dyn Store>, secs: f64) -> Report {
     let mut report = Report::default();
     for writers in [1, 16, 64] {
         let rate = write_phase(store.clone(), writers, secs).await;
-        eprintln!("  {:>6}: {writers:>2} writers: {rate:>8.0} writes/s", store.backend());
+        eprintln!(
+            "  {:>6}: {writers:>2} writers: {rate:>8.0} writes/s",
+            store.backend()
+        );
         report.writes.push((writers, rate));
     }
     load_keys(&store).await;
@@ -239,7 +245,10 @@ fn main() {
 
     println!();
     println!("vnest-store benchmark ({secs} s per write phase, 1 KiB values, durable commits)");
-    println!("{:<34} {:>14} {:>14} {:>8}", "metric", "sqlite", "etcd", "ratio");
+    println!(
+        "{:<34} {:>14} {:>14} {:>8}",
+        "metric", "sqlite", "etcd", "ratio"
+    );
     for ((w, s), (_, e)) in sqlite.writes.iter().zip(etcd_report.writes.iter()) {
         println!(
             "{:<34} {:>14.0} {:>14.0} {:>7.1}x",
@@ -258,12 +267,18 @@ fn main() {
     row(
         "range 10,000 keys p50 / p99 (ms)",
         format!("{:.1} / {:.1}", sqlite.range_p50_ms, sqlite.range_p99_ms),
-        format!("{:.1} / {:.1}", etcd_report.range_p50_ms, etcd_report.range_p99_ms),
+        format!(
+            "{:.1} / {:.1}",
+            etcd_report.range_p50_ms, etcd_report.range_p99_ms
+        ),
     );
     row(
         "watch delivery p50 / p99 (us)",
         format!("{} / {}", sqlite.watch_p50_us, sqlite.watch_p99_us),
-        format!("{} / {}", etcd_report.watch_p50_us, etcd_report.watch_p99_us),
+        format!(
+            "{} / {}",
+            etcd_report.watch_p50_us, etcd_report.watch_p99_us
+        ),
     );
     row(
         "write issued -> event p50 / p99 (us)",

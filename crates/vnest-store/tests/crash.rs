@@ -33,7 +33,11 @@ fn main() {
         return;
     }
     let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
-    if !filters.is_empty() && !filters.iter().any(|f| "sqlite_survives_sigkill".contains(f.as_str())) {
+    if !filters.is_empty()
+        && !filters
+            .iter()
+            .any(|f| "sqlite_survives_sigkill".contains(f.as_str()))
+    {
         println!("test result: ok. 0 passed; 0 failed; 1 filtered out");
         return;
     }
@@ -57,7 +61,9 @@ fn child(db: PathBuf) {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let store = SqliteStore::open(SqliteConfig::new(db)).await.expect("open");
+        let store = SqliteStore::open(SqliteConfig::new(db))
+            .await
+            .expect("open");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         for w in 0..WRITERS {
             let store = store.clone();
@@ -65,10 +71,16 @@ fn child(db: PathBuf) {
             tokio::spawn(async move {
                 for i in 0u64.. {
                     let kv = store
-                        .create(&format!("/crash/{w}/{i:08}"), Bytes::from(format!("{w}-{i}")))
+                        .create(
+                            &format!("/crash/{w}/{i:08}"),
+                            Bytes::from(format!("{w}-{i}")),
+                        )
                         .await
                         .expect("write");
-                    if tx.send(format!("ACK {w} {i} {}\n", kv.mod_revision)).is_err() {
+                    if tx
+                        .send(format!("ACK {w} {i} {}\n", kv.mod_revision))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -80,7 +92,11 @@ fn child(db: PathBuf) {
             let mut out = stdout.lock();
             // The parent only counts complete lines, so a line cut by the kill is
             // simply not an acknowledgment.
-            if out.write_all(line.as_bytes()).and_then(|_| out.flush()).is_err() {
+            if out
+                .write_all(line.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 return;
             }
         }

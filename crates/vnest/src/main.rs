@@ -11,7 +11,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "vnest", version, about = "Virtual Kubernetes clusters in one small binary")]
+#[command(
+    name = "vnest",
+    version,
+    about = "Virtual Kubernetes clusters in one small binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
