@@ -1,4 +1,8 @@
-.PHONY: test bench build
+.PHONY: run test bench build
+
+# A standalone control plane on loopback, driven by kubectl (see hack/demo.sh).
+run:
+	./hack/demo.sh
 
 # Every test of the workspace (installs etcd and protoc when missing).
 test:

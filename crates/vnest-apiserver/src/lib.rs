@@ -43,6 +43,10 @@ pub struct ServerConfig {
     pub token_auth_file: Option<PathBuf>,
     /// Name of the cluster in the admin kubeconfig.
     pub cluster_name: String,
+    /// How much store history automatic compaction keeps.
+    pub compaction: vnest_store::CompactionPolicy,
+    /// Events the watch cache keeps for watches that resume from a past revision.
+    pub watch_cache_events: usize,
 }
 
 impl ServerConfig {
@@ -54,6 +58,8 @@ impl ServerConfig {
             store: StoreChoice::Sqlite,
             token_auth_file: None,
             cluster_name: "vnest".into(),
+            compaction: vnest_store::CompactionPolicy::default(),
+            watch_cache_events: 20_000,
         }
     }
 }

@@ -136,6 +136,12 @@ pub fn parse_query(query: Option<&str>) -> HashMap<String, String> {
     out
 }
 
+/// Booleans in query parameters, read like Go's strconv.ParseBool (clients send
+/// `true`, `True`, `1`...).
+pub fn go_bool(v: &str) -> bool {
+    matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
+}
+
 /// `resourceVersionMatch` of a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RvMatch {
@@ -166,10 +172,8 @@ impl ListOptions {
             continue_token: q.get("continue").filter(|s| !s.is_empty()).cloned(),
             label_selector: q.get("labelSelector").filter(|s| !s.is_empty()).cloned(),
             field_selector: q.get("fieldSelector").filter(|s| !s.is_empty()).cloned(),
-            watch: q.get("watch").is_some_and(|v| v == "true" || v == "1"),
-            allow_bookmarks: q
-                .get("allowWatchBookmarks")
-                .is_some_and(|v| v == "true" || v == "1"),
+            watch: q.get("watch").is_some_and(|v| go_bool(v)),
+            allow_bookmarks: q.get("allowWatchBookmarks").is_some_and(|v| go_bool(v)),
             ..Default::default()
         };
         if let Some(rv) = &o.resource_version {
@@ -196,7 +200,7 @@ impl ListOptions {
             o.timeout_seconds = Some(n.max(0) as u64);
         }
         if let Some(s) = q.get("sendInitialEvents").filter(|s| !s.is_empty()) {
-            o.send_initial_events = Some(s == "true" || s == "1");
+            o.send_initial_events = Some(go_bool(s));
         }
         // (cause reason, field, message) like kube's field.ErrorList for ListOptions.
         let mut errs: Vec<(&str, &str, String)> = Vec::new();

@@ -165,9 +165,8 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         StoreChoice::Etcd(cfg) => Arc::new(vnest_store::EtcdStore::connect(cfg.clone()).await?),
     };
     let store: Arc<dyn Store> = Arc::new(MeteredStore::new(backend, metrics.clone()));
-    let compactor =
-        vnest_store::spawn_compactor(store.clone(), vnest_store::CompactionPolicy::default());
-    let cache = WatchCache::new(store.clone(), 20_000, 4096);
+    let compactor = vnest_store::spawn_compactor(store.clone(), config.compaction.clone());
+    let cache = WatchCache::new(store.clone(), config.watch_cache_events.max(1), 4096);
     let feeder = cache.spawn();
     cache
         .sync()

@@ -80,6 +80,18 @@ struct ControlPlaneArgs {
     /// Cluster name used in the admin kubeconfig.
     #[arg(long, default_value = "vnest")]
     name: String,
+    /// Store history kept by automatic compaction: at least this many revisions...
+    #[arg(long, default_value_t = 10_000)]
+    history_revisions: u64,
+    /// ...and at least this many seconds.
+    #[arg(long, default_value_t = 300)]
+    history_seconds: u64,
+    /// Seconds between automatic compactions.
+    #[arg(long, default_value_t = 30)]
+    compaction_interval_seconds: u64,
+    /// Events the watch cache keeps for watches resuming from a past resourceVersion.
+    #[arg(long, default_value_t = 20_000)]
+    watch_cache_events: usize,
 }
 
 fn init_logging() {
@@ -96,6 +108,12 @@ async fn control_plane(args: ControlPlaneArgs) -> anyhow::Result<()> {
     cfg.tls_sans = args.tls_san;
     cfg.token_auth_file = args.token_auth_file;
     cfg.cluster_name = args.name;
+    cfg.compaction = vnest_store::CompactionPolicy {
+        keep_revisions: args.history_revisions,
+        keep_for: std::time::Duration::from_secs(args.history_seconds),
+        interval: std::time::Duration::from_secs(args.compaction_interval_seconds.max(1)),
+    };
+    cfg.watch_cache_events = args.watch_cache_events;
     if args.store == StoreKind::Etcd {
         let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
         etcd.ca_file = args.etcd_cafile;
