@@ -80,6 +80,28 @@ fn go_json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// go-yaml's wording, `line N: <problem>`, from libyaml's `<problem> at line L column
+/// C, while parsing <context> at line N column M` (go-yaml names the context's line).
+fn go_yaml_error(msg: &str) -> String {
+    let line_of = |s: &str| -> Option<u64> {
+        let at = s.rfind(" at line ")?;
+        s[at + 9..].split_whitespace().next()?.parse().ok()
+    };
+    let (problem, context) = match msg.split_once(", while ") {
+        Some((p, c)) => (p, Some(c)),
+        None => (msg, None),
+    };
+    let line = context.and_then(line_of).or_else(|| line_of(problem));
+    let problem = match problem.rfind(" at line ") {
+        Some(at) => &problem[..at],
+        None => problem,
+    };
+    match line {
+        Some(n) => format!("line {n}: {problem}"),
+        None => problem.to_string(),
+    }
+}
+
 /// Decodes an object body (JSON or YAML) for a resource of `kind`.
 pub fn decode_object(body: &[u8], media: MediaType, kind: &str) -> Result<Value, ApiError> {
     let unrecognized = |detail: String| {
@@ -90,8 +112,11 @@ pub fn decode_object(body: &[u8], media: MediaType, kind: &str) -> Result<Value,
     let value: Value = match media {
         MediaType::Yaml => {
             let v: Value = serde_yaml_ng::from_slice(body).map_err(|e| {
-                let msg = e.to_string();
-                unrecognized(format!("yaml: {msg} ({})", preview_hex(body)))
+                unrecognized(format!(
+                    "yaml: {} ({})",
+                    go_yaml_error(&e.to_string()),
+                    preview_hex(body)
+                ))
             })?;
             v
         }
@@ -150,6 +175,18 @@ mod tests {
             e.message
         );
         assert!(e.message.ends_with("(2d20610a2d20620a)"), "{}", e.message);
+    }
+
+    #[test]
+    fn yaml_errors_read_like_go_yaml() {
+        assert_eq!(
+            go_yaml_error("did not find expected ',' or ']' at line 5 column 1, while parsing a flow sequence at line 4 column 9"),
+            "line 4: did not find expected ',' or ']'"
+        );
+        assert_eq!(
+            go_yaml_error("mapping values are not allowed in this context at line 2 column 6"),
+            "line 2: mapping values are not allowed in this context"
+        );
     }
 
     #[test]

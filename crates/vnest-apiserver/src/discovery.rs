@@ -153,6 +153,12 @@ impl Discovery {
         })
     }
 
+    /// Whether a kind is served at `apiVersion` (`v1`, `apps/v1`).
+    pub fn kind_known(&self, api_version: &str, kind: &str) -> bool {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        self.registry().by_kind(group, version, kind).is_some()
+    }
+
     pub fn has_group_version(&self, group: &str, version: &str) -> bool {
         self.registry().has_group_version(group, version)
     }
@@ -197,6 +203,10 @@ impl Discovery {
             Endpoint::GroupVersion { group, version } => {
                 match docs::api_resource_list(&reg, group, version) {
                     Some(doc) => json(200, &doc),
+                    // A known group answers a Status; an unknown one is the mux's 404.
+                    None if reg.group(group).is_some() => {
+                        json(404, &ApiError::resource_not_found().to_status())
+                    }
                     None => respond(
                         404,
                         "text/plain; charset=utf-8",

@@ -75,7 +75,12 @@ pub async fn patch(
     query: &HashMap<String, String>,
 ) -> Result<Reply, ApiError> {
     if patch_type(media).is_none() {
-        return Err(unsupported(def));
+        if media == MediaType::ApplyPatch {
+            return Err(unsupported(def));
+        }
+        return Err(ApiError::unsupported_media_type(
+            "415: Unsupported Media Type",
+        ));
     }
     let validation = match query.get("fieldValidation").map(String::as_str) {
         None | Some("") => FieldValidation::Warn,
@@ -95,7 +100,7 @@ pub async fn patch(
             return Err(ApiError::new(
                 422,
                 "Invalid",
-                format!("PatchOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{{\"{other}\"}}: supported values: \"All\""),
+                format!("PatchOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"{other}\"]: supported values: \"All\""),
             ))
         }
     };

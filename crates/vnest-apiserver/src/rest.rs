@@ -103,6 +103,7 @@ const PROTECTED_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"
 pub struct Rest {
     pub store: Arc<dyn Store>,
     pub cache: Arc<WatchCache>,
+    pub discovery: Arc<crate::discovery::Discovery>,
 }
 
 fn store_err(def: &ResourceDef, name: &str, e: StoreError) -> ApiError {
@@ -196,7 +197,7 @@ fn decode_continue(token: &str) -> Result<(Revision, String), ApiError> {
         .map_err(|e| {
             invalid(format!(
                 "continue key is not valid: illegal base64 data at input byte {}",
-                base64_error_offset(&e)
+                base64_error_offset(&e, token)
             ))
         })?;
     let v: Value = serde_json::from_slice(&raw)
@@ -215,11 +216,13 @@ fn decode_continue(token: &str) -> Result<(Revision, String), ApiError> {
     Ok((rv, start))
 }
 
-fn base64_error_offset(e: &base64::DecodeError) -> usize {
+/// Where Go's base64 decoder reports a failure (a lone trailing character is an error
+/// at its own position).
+fn base64_error_offset(e: &base64::DecodeError, input: &str) -> usize {
     match e {
         base64::DecodeError::InvalidByte(offset, _) => *offset,
         base64::DecodeError::InvalidLastSymbol(offset, _) => *offset,
-        _ => 0,
+        _ => input.len().saturating_sub(1),
     }
 }
 
@@ -592,23 +595,28 @@ impl Rest {
             } else {
                 api_version.clone()
             };
-            let (g, v) = shown_version
-                .split_once('/')
-                .unwrap_or(("", shown_version.as_str()));
-            let internal_group = if def.group.is_empty() {
-                "core"
-            } else {
-                def.group.split('.').next().unwrap_or("")
-            };
+            let v = shown_version.rsplit('/').next().unwrap_or(&shown_version);
             let body_kind = if kind.is_empty() {
                 def.kind.clone()
             } else {
                 kind.clone()
             };
-            let _ = g;
+            let why = if self.discovery.kind_known(&shown_version, &body_kind) {
+                let internal_group = if def.group.is_empty() {
+                    "core"
+                } else {
+                    def.group.split('.').next().unwrap_or("")
+                };
+                format!(
+                    "converting ({v}.{body_kind}) to ({internal_group}.{}): unknown conversion",
+                    def.kind
+                )
+            } else {
+                format!("no kind \"{body_kind}\" is registered for version \"{shown_version}\" in scheme \"k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30\"")
+            };
             return Err(ApiError::bad_request(format!(
-                "{body_kind} in version \"{v}\" cannot be handled as a {}: converting ({v}.{body_kind}) to ({internal_group}.{}): unknown conversion",
-                def.kind, def.kind
+                "{body_kind} in version \"{v}\" cannot be handled as a {}: {why}",
+                def.kind
             )));
         }
         obj["kind"] = json!(def.kind);
@@ -642,6 +650,8 @@ impl Rest {
     ) -> Result<Reply, ApiError> {
         let mut obj = decode_object(body, media, &def.kind)?;
         self.check_body_type(def, &mut obj, ns)?;
+        field_validation(query, "CreateOptions")?;
+        check_typed_decode(def, &obj)?;
         let dry_run = dry_run(query)?;
         {
             let meta = meta_mut(&mut obj)?;
@@ -717,6 +727,8 @@ impl Rest {
     ) -> Result<Reply, ApiError> {
         let mut obj = decode_object(body, media, &def.kind)?;
         self.check_body_type(def, &mut obj, ns)?;
+        field_validation(query, "UpdateOptions")?;
+        check_typed_decode(def, &obj)?;
         let body_name = objects::meta_str(&obj, "name").unwrap_or("").to_string();
         if !body_name.is_empty() && body_name != name {
             return Err(ApiError::bad_request(format!(
@@ -850,18 +862,22 @@ impl Rest {
                 if let Some(uid) = pre.get("uid").and_then(Value::as_str) {
                     let actual = objects::meta_str(&current, "uid").unwrap_or("");
                     if uid != actual {
-                        return Err(ApiError::conflict(
-                            def.target(name),
-                            &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
-                        ));
+                        return Err(ApiError::new(
+                            409,
+                            "Conflict",
+                            format!("Operation cannot be fulfilled on {} \"{name}\": the UID in the precondition ({uid}) does not match the UID in record ({actual}). The object might have been deleted and then recreated", def.kind),
+                        )
+                        .with_details(json!({"name": name, "group": def.group, "kind": def.kind})));
                     }
                 }
                 if let Some(prv) = pre.get("resourceVersion").and_then(Value::as_str) {
                     if prv != rev.to_string() {
-                        return Err(ApiError::conflict(
-                            def.target(name),
-                            &format!("Precondition failed: ResourceVersion in precondition: {prv}, ResourceVersion in object meta: {rev}"),
-                        ));
+                        return Err(ApiError::new(
+                            409,
+                            "Conflict",
+                            format!("Operation cannot be fulfilled on {} \"{name}\": the ResourceVersion in the precondition ({prv}) does not match the ResourceVersion in record ({rev}). The object might have been modified", def.kind),
+                        )
+                        .with_details(json!({"name": name, "group": def.group, "kind": def.kind})));
                     }
                 }
             }
@@ -1054,6 +1070,47 @@ fn bookmark(def: &ResourceDef, rev: Revision, initial_events_end: bool) -> Value
     json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": Value::Object(meta)})
 }
 
+/// The `fieldValidation` query parameter (unset means Warn, as in kube-apiserver).
+pub fn field_validation(
+    query: &HashMap<String, String>,
+    options_kind: &str,
+) -> Result<vnest_api::patch::FieldValidation, ApiError> {
+    use vnest_api::patch::FieldValidation;
+    match query.get("fieldValidation").map(String::as_str) {
+        None | Some("") => Ok(FieldValidation::Warn),
+        Some(v) => FieldValidation::parse(v).ok_or_else(|| {
+            let msg = format!("Unsupported value: \"{v}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"");
+            ApiError::new(
+                422,
+                "Invalid",
+                format!("{options_kind}.meta.k8s.io \"\" is invalid: fieldValidation: {msg}"),
+            )
+            .with_details(json!({"group": "meta.k8s.io", "kind": options_kind, "causes": [{"reason": "FieldValueNotSupported", "message": msg, "field": "fieldValidation"}]}))
+        }),
+    }
+}
+
+/// Decoding checks that kube's typed decoder makes and a JSON value does not: Secret
+/// data must be base64.
+fn check_typed_decode(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
+    use base64::Engine;
+    if def.group.is_empty() && def.kind == "Secret" {
+        if let Some(data) = obj.get("data").and_then(Value::as_object) {
+            for v in data.values() {
+                if let Some(text) = v.as_str() {
+                    if let Err(e) = base64::engine::general_purpose::STANDARD.decode(text) {
+                        return Err(ApiError::bad_request(format!(
+                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte {}",
+                            base64_error_offset(&e, text)
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
     match query.get("dryRun").map(String::as_str) {
         None | Some("") => Ok(false),
@@ -1061,7 +1118,7 @@ fn dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
         Some(other) => Err(ApiError::new(
             422,
             "Invalid",
-            format!("CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{{\"{other}\"}}: supported values: \"All\""),
+            format!("CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: [\"{other}\"]: supported values: \"All\""),
         )),
     }
 }

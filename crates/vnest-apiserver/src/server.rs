@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -88,7 +88,7 @@ impl Drop for RunningServer {
 
 pub struct ApiServer {
     pub rest: Rest,
-    pub discovery: Discovery,
+    pub discovery: Arc<Discovery>,
     pub metrics: Arc<Metrics>,
     tokens: HashMap<String, UserInfo>,
     ready: std::sync::atomic::AtomicBool,
@@ -176,9 +176,14 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         Some(p) => auth::load_token_file(p)?,
         None => HashMap::new(),
     };
+    let discovery = Arc::new(Discovery::new(addr));
     let api = Arc::new(ApiServer {
-        rest: Rest { store, cache },
-        discovery: Discovery::new(addr),
+        rest: Rest {
+            store,
+            cache,
+            discovery: discovery.clone(),
+        },
+        discovery,
         metrics,
         tokens,
         ready: std::sync::atomic::AtomicBool::new(false),
@@ -643,30 +648,33 @@ impl Drop for WatchGuard {
     }
 }
 
+/// Bodies larger than this are not even drained: the connection is dropped instead.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads a request body up to [`MAX_BODY_BYTES`]. An oversized body is still read
+/// (up to [`DRAIN_LIMIT`]) and thrown away, so that the client gets its 413 instead of
+/// a reset connection while it is still sending.
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
-    if let Some(len) = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
+    use hyper::body::Body as _;
+    let mut body = req.into_body();
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) =
+        futures::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
     {
-        if len > MAX_BODY_BYTES {
-            return Err(ApiError::request_entity_too_large(MAX_BODY_BYTES));
-        }
-    }
-    let limited = Limited::new(req.into_body(), MAX_BODY_BYTES);
-    match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(ApiError::request_entity_too_large(MAX_BODY_BYTES))
-            } else {
-                Err(ApiError::bad_request(format!(
-                    "error reading request body: {e}"
-                )))
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("error reading request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= MAX_BODY_BYTES {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                break;
             }
         }
     }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::request_entity_too_large(MAX_BODY_BYTES));
+    }
+    Ok(buf.freeze())
 }
