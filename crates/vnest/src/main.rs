@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -31,6 +33,25 @@ enum Command {
     },
     /// Run a cluster's control plane (API server and store) in the foreground.
     ControlPlane(ControlPlaneArgs),
+    /// Benchmarks against real processes on loopback (numbers, not pass/fail).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The API server: readiness, memory, creates/s, list and watch latency.
+    Api {
+        /// Configmaps to create (half with 16 clients, half with 64).
+        #[arg(long, default_value_t = 10_000)]
+        objects: usize,
+        /// Concurrent watchers of one namespace.
+        #[arg(long, default_value_t = 100)]
+        watchers: usize,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,6 +176,31 @@ fn main() -> ExitCode {
                 OutputFormat::Json => println!("{}", serde_json::json!({"version": version})),
             }
             ExitCode::SUCCESS
+        }
+        Command::Bench(BenchCommand::Api {
+            objects,
+            watchers,
+            output,
+        }) => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let opts = bench::ApiBenchOptions {
+                objects,
+                watchers,
+                json: matches!(output, OutputFormat::Json),
+            };
+            match rt.block_on(bench::run_api(opts)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::ControlPlane(args) => {
             init_logging();
