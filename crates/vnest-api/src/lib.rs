@@ -9,6 +9,8 @@
 //! - [`selector`]: label and field selectors: parsing, matching, kube-apiserver errors.
 //! - [`validation`]: field errors and 422 Status, names, metadata and per-kind create/update checks.
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch.
+//! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` request bodies
+//!   (kubectl 1.32+, typed clients) into the JSON object kube-apiserver would see.
 //! - [`status`]: metav1.Status errors with kube-apiserver's codes and messages.
 //! - [`defaults`]: create-time defaulting of the built-in types, service IP families, admission mutations.
 //! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
@@ -17,6 +19,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod registry;
 pub mod selector;
 pub mod status;

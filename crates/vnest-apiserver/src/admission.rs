@@ -141,3 +141,41 @@ pub async fn bootstrap(rest: &Rest) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// Reviews are answered, never stored. Authorization allows every authenticated user
+/// until RBAC lands, and the answers say so.
+pub fn review(
+    def: &ResourceDef,
+    obj: &Value,
+    user: Option<&crate::auth::UserInfo>,
+) -> Option<Value> {
+    let mut answer = obj.clone();
+    match (def.group.as_str(), def.kind.as_str()) {
+        (
+            "authorization.k8s.io",
+            "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview",
+        ) => {
+            answer["status"] = json!({"allowed": true, "reason": "vnest allows every authenticated user (no RBAC yet)"});
+        }
+        ("authorization.k8s.io", "SelfSubjectRulesReview") => {
+            answer["status"] = json!({
+                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                "incomplete": false,
+            });
+        }
+        ("authentication.k8s.io", "SelfSubjectReview") => {
+            let u = user?;
+            let mut info = json!({"username": u.name, "groups": u.groups});
+            if !u.uid.is_empty() {
+                info["uid"] = json!(u.uid);
+            }
+            answer["status"] = json!({"userInfo": info});
+        }
+        _ => return None,
+    }
+    if let Some(meta) = answer.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("creationTimestamp".into(), Value::Null);
+    }
+    Some(answer)
+}

@@ -102,6 +102,19 @@ fn go_yaml_error(msg: &str) -> String {
     }
 }
 
+/// Decodes a Kubernetes protobuf body (the `k8s\0` envelope) for a resource of `kind`
+/// at `api_version` into its JSON form.
+pub fn decode_protobuf(body: &[u8], api_version: &str, kind: &str) -> Result<Value, ApiError> {
+    use vnest_api::protobuf::{decode_request_with_default, ProtobufError};
+    match decode_request_with_default(body, Some((api_version, kind))) {
+        Ok(decoded) => Ok(decoded.object),
+        Err(ProtobufError::Schema(e)) => Err(ApiError::internal(format!(
+            "the protobuf schema of this server is broken: {e}"
+        ))),
+        Err(e) => Err(ApiError::bad_request(e.bad_request_message(kind, body))),
+    }
+}
+
 /// Decodes an object body (JSON or YAML) for a resource of `kind`.
 pub fn decode_object(body: &[u8], media: MediaType, kind: &str) -> Result<Value, ApiError> {
     let unrecognized = |detail: String| {

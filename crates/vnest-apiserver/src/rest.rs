@@ -647,11 +647,20 @@ impl Rest {
         body: &[u8],
         media: MediaType,
         query: &HashMap<String, String>,
+        user: Option<&crate::auth::UserInfo>,
     ) -> Result<Reply, ApiError> {
-        let mut obj = decode_object(body, media, &def.kind)?;
+        let mut obj = match media {
+            MediaType::Protobuf => {
+                crate::body::decode_protobuf(body, &def.api_version(), &def.kind)?
+            }
+            _ => decode_object(body, media, &def.kind)?,
+        };
         self.check_body_type(def, &mut obj, ns)?;
         field_validation(query, "CreateOptions")?;
         check_typed_decode(def, &obj)?;
+        if let Some(answer) = crate::admission::review(def, &obj, user) {
+            return Ok(Reply::json(201, answer));
+        }
         let dry_run = dry_run(query)?;
         {
             let meta = meta_mut(&mut obj)?;
@@ -725,7 +734,12 @@ impl Rest {
         media: MediaType,
         query: &HashMap<String, String>,
     ) -> Result<Reply, ApiError> {
-        let mut obj = decode_object(body, media, &def.kind)?;
+        let mut obj = match media {
+            MediaType::Protobuf => {
+                crate::body::decode_protobuf(body, &def.api_version(), &def.kind)?
+            }
+            _ => decode_object(body, media, &def.kind)?,
+        };
         self.check_body_type(def, &mut obj, ns)?;
         field_validation(query, "UpdateOptions")?;
         check_typed_decode(def, &obj)?;

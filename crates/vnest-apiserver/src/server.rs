@@ -391,7 +391,7 @@ impl ApiServer {
         if user.is_none() && !public {
             return error_response(&ApiError::unauthorized());
         }
-        let (verb, resource, response) = self.dispatch(req, endpoint).await;
+        let (verb, resource, response) = self.dispatch(req, endpoint, user.as_ref()).await;
         let code = response.status().as_u16();
         self.metrics
             .record_request(verb, &resource, code, start.elapsed());
@@ -402,6 +402,7 @@ impl ApiServer {
         &self,
         req: Request<Incoming>,
         endpoint: Endpoint,
+        user: Option<&UserInfo>,
     ) -> (&'static str, String, Response<Body>) {
         let method = req.method().clone();
         match endpoint {
@@ -461,7 +462,9 @@ impl ApiServer {
                 };
                 let resource = def.resource.clone();
                 let query = parse_query(req.uri().query());
-                let (verb, result) = self.resource_request(req, &method, &def, &rp, query).await;
+                let (verb, result) = self
+                    .resource_request(req, &method, &def, &rp, query, user)
+                    .await;
                 let resp = match result {
                     Ok(Reply::Json {
                         status,
@@ -498,6 +501,7 @@ impl ApiServer {
         def: &ResourceDef,
         rp: &crate::request::ResourcePath,
         query: HashMap<String, String>,
+        user: Option<&UserInfo>,
     ) -> (&'static str, Result<Reply, ApiError>) {
         let ns = rp.namespace.as_deref();
         let name = rp.name.as_deref();
@@ -570,7 +574,7 @@ impl ApiServer {
                 } else {
                     match check_object_media(media) {
                         Err(e) => Err(e),
-                        Ok(()) => self.rest.create(def, ns, &body, media, &query).await,
+                        Ok(()) => self.rest.create(def, ns, &body, media, &query, user).await,
                     }
                 }
             }
@@ -630,10 +634,7 @@ impl ApiServer {
 
 fn check_object_media(media: MediaType) -> Result<(), ApiError> {
     match media {
-        MediaType::Json | MediaType::Yaml => Ok(()),
-        MediaType::Protobuf => Err(ApiError::unsupported_media_type(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
-        )),
+        MediaType::Json | MediaType::Yaml | MediaType::Protobuf => Ok(()),
         _ => Err(ApiError::unsupported_media_type(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
         )),

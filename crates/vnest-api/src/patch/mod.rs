@@ -17,7 +17,7 @@
 //! turns the returned strict-decoding complaints into warnings or a 422), checking that
 //! name and namespace did not change, defaulting and validation.
 
-mod gojson;
+pub(crate) mod gojson;
 pub mod json;
 pub mod merge;
 mod schema;
