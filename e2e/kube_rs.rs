@@ -347,3 +347,41 @@ async fn watcher_survives_compaction_by_relisting() {
         "the store was compacted"
     );
 }
+
+/// client-go 1.35 and kube-rs with streaming lists start with a watch-list request
+/// (sendInitialEvents=true): initial ADDED events, then the bookmark annotated
+/// `k8s.io/initial-events-end`, then live events.
+#[tokio::test]
+async fn streaming_list_watch() {
+    let client = client().await;
+    namespace(&client, "kr-stream").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "kr-stream");
+    for i in 0..3 {
+        cms.create(&PostParams::default(), &configmap(&format!("pre-{i}"), &[]))
+            .await
+            .expect("create");
+    }
+    let mut events = Box::pin(watcher(cms.clone(), watcher::Config::default().streaming_lists()));
+    let mut initial = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        match tokio::time::timeout_at(deadline, events.next()).await {
+            Ok(Some(Ok(watcher::Event::InitApply(cm)))) => initial.push(cm.metadata.name.unwrap_or_default()),
+            Ok(Some(Ok(watcher::Event::InitDone))) => break,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("streaming list did not complete: {other:?}"),
+        }
+    }
+    initial.sort();
+    assert_eq!(initial, ["pre-0", "pre-1", "pre-2"]);
+    cms.create(&PostParams::default(), &configmap("live", &[]))
+        .await
+        .expect("create");
+    loop {
+        match tokio::time::timeout_at(deadline, events.next()).await {
+            Ok(Some(Ok(watcher::Event::Apply(cm)))) if cm.metadata.name.as_deref() == Some("live") => break,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no live event after the initial list: {other:?}"),
+        }
+    }
+}
