@@ -250,7 +250,6 @@ async fn watcher_sees_adds_updates_and_deletes() {
     }
     writer.await.expect("writer");
     assert_eq!(seen.last().map(String::as_str), Some("2"), "saw {seen:?}");
-    let _ = stream.next();
 }
 
 /// With a tiny history (compaction every second keeping 5 revisions, a 10-event watch
@@ -361,12 +360,17 @@ async fn streaming_list_watch() {
             .await
             .expect("create");
     }
-    let mut events = Box::pin(watcher(cms.clone(), watcher::Config::default().streaming_lists()));
+    let mut events = Box::pin(watcher(
+        cms.clone(),
+        watcher::Config::default().streaming_lists(),
+    ));
     let mut initial = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         match tokio::time::timeout_at(deadline, events.next()).await {
-            Ok(Some(Ok(watcher::Event::InitApply(cm)))) => initial.push(cm.metadata.name.unwrap_or_default()),
+            Ok(Some(Ok(watcher::Event::InitApply(cm)))) => {
+                initial.push(cm.metadata.name.unwrap_or_default())
+            }
             Ok(Some(Ok(watcher::Event::InitDone))) => break,
             Ok(Some(Ok(_))) => {}
             other => panic!("streaming list did not complete: {other:?}"),
@@ -379,7 +383,11 @@ async fn streaming_list_watch() {
         .expect("create");
     loop {
         match tokio::time::timeout_at(deadline, events.next()).await {
-            Ok(Some(Ok(watcher::Event::Apply(cm)))) if cm.metadata.name.as_deref() == Some("live") => break,
+            Ok(Some(Ok(watcher::Event::Apply(cm))))
+                if cm.metadata.name.as_deref() == Some("live") =>
+            {
+                break
+            }
             Ok(Some(Ok(_))) => {}
             other => panic!("no live event after the initial list: {other:?}"),
         }

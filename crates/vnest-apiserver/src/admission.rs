@@ -52,7 +52,7 @@ pub fn prepare_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError
                 &[FieldError::invalid(
                     "spec.ipFamilyPolicy",
                     obj.pointer("/spec/ipFamilyPolicy").cloned(),
-                    &e.to_string(),
+                    e.to_string(),
                 )],
             )
         })?;

@@ -724,6 +724,7 @@ impl Rest {
     }
 
     /// Replaces an object (PUT), or its status (PUT .../status).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update(
         &self,
         def: &ResourceDef,

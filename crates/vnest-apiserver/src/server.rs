@@ -567,9 +567,7 @@ impl ApiServer {
             }
             (&Method::POST, None, None) => {
                 verb = "create";
-                if ns.is_none() && def.namespaced {
-                    Err(ApiError::method_not_allowed())
-                } else if !def.has_verb("create") {
+                if (ns.is_none() && def.namespaced) || !def.has_verb("create") {
                     Err(ApiError::method_not_allowed())
                 } else {
                     match check_object_media(media) {

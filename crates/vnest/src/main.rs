@@ -32,7 +32,7 @@ enum Command {
         output: OutputFormat,
     },
     /// Run a cluster's control plane (API server and store) in the foreground.
-    ControlPlane(ControlPlaneArgs),
+    ControlPlane(Box<ControlPlaneArgs>),
     /// Benchmarks against real processes on loopback (numbers, not pass/fail).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -124,7 +124,7 @@ fn init_logging() {
         .init();
 }
 
-async fn control_plane(args: ControlPlaneArgs) -> anyhow::Result<()> {
+async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
     let mut cfg = vnest_apiserver::ServerConfig::new(&args.data_dir, args.listen);
     cfg.tls_sans = args.tls_san;
     cfg.token_auth_file = args.token_auth_file;
