@@ -111,6 +111,10 @@ const NOT_YET: &[(&str, &str)] = &[
         "revision 1 is not compacted in a fresh store; 410 is covered by the compaction tests",
     ),
     (
+        "unknown-field-strict-merge-patch",
+        "the quoted object includes managedFields (server-side apply issue)",
+    ),
+    (
         "list-rv1-limit1",
         "revision 1 is not compacted in a fresh store; 410 is covered by the compaction tests",
     ),

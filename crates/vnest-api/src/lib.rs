@@ -9,6 +9,8 @@
 //! - [`selector`]: label and field selectors: parsing, matching, kube-apiserver errors.
 //! - [`validation`]: field errors and 422 Status, names, metadata and per-kind create/update checks.
 //! - [`patch`]: JSON patch, JSON merge patch and strategic merge patch.
+//! - [`fields`]: unknown and duplicate fields when decoding bodies and patch results
+//!   (`fieldValidation` Strict / Warn / Ignore, kube's messages and Status bodies).
 //! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` request bodies
 //!   (kubectl 1.32+, typed clients) into the JSON object kube-apiserver would see.
 //! - [`status`]: metav1.Status errors with kube-apiserver's codes and messages.
@@ -17,6 +19,7 @@
 
 pub mod defaults;
 pub mod discovery;
+pub mod fields;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;

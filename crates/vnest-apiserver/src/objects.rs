@@ -46,18 +46,51 @@ pub fn encode(obj: &Value) -> Vec<u8> {
     serde_json::to_vec(&obj).unwrap_or_default()
 }
 
+/// ObjectMeta's fields in the order kube-apiserver writes them.
+const META_ORDER: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Sets metadata.resourceVersion, keeping metadata's fields in kube's order.
 pub fn set_resource_version(obj: &mut Value, revision: Revision) {
-    if let Some(meta) = obj.as_object_mut().map(|o| {
-        o.entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()))
-    }) {
-        if let Some(meta) = meta.as_object_mut() {
-            meta.insert(
-                "resourceVersion".into(),
-                Value::String(revision.to_string()),
-            );
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
+    let meta = root
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(meta) = meta.as_object_mut() else {
+        return;
+    };
+    meta.insert(
+        "resourceVersion".into(),
+        Value::String(revision.to_string()),
+    );
+    let mut ordered = serde_json::Map::new();
+    for key in META_ORDER {
+        if let Some(v) = meta.remove(key) {
+            ordered.insert(key.to_string(), v);
         }
     }
+    // Anything else (unknown to ObjectMeta) keeps its place after the known fields.
+    for (k, v) in std::mem::take(meta) {
+        ordered.insert(k, v);
+    }
+    *meta = ordered;
 }
 
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {

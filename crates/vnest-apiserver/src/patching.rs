@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use vnest_api::fields;
 use vnest_api::patch::{self, FieldValidation, PatchSchema, PatchType};
 use vnest_api::status::ApiError;
 
@@ -82,16 +83,8 @@ pub async fn patch(
             "415: Unsupported Media Type",
         ));
     }
-    let validation = match query.get("fieldValidation").map(String::as_str) {
-        None | Some("") => FieldValidation::Warn,
-        Some(v) => FieldValidation::parse(v).ok_or_else(|| {
-            ApiError::new(
-                422,
-                "Invalid",
-                format!("PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"{v}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
-            )
-        })?,
-    };
+    let validation = crate::rest::field_validation(query, "PatchOptions")?;
+    let definition = PatchSchema::builtin().definition_for(&def.group, &def.version, &def.kind);
     let mut warnings: Vec<String> = Vec::new();
     let dry_run = match query.get("dryRun").map(String::as_str) {
         None | Some("") => false,
@@ -109,16 +102,41 @@ pub async fn patch(
     let obj = rest
         .guaranteed_update(def, ns, name, None, dry_run, |current| {
             let (mut patched, findings) = apply_patch(def, media, current, body, validation)?;
-            if !findings.is_empty() {
-                if validation == FieldValidation::Strict {
-                    return Err(ApiError::bad_request(format!(
-                        "error decoding patch: strict decoding error: {}",
-                        findings.join(", ")
-                    )));
+            // kube decodes the patch result into the type: unknown fields go, and are
+            // reported per fieldValidation (Strict: 422 quoting the patched object).
+            if let Some(definition) = definition {
+                match fields::check_patched_with(definition, &mut patched, validation, findings) {
+                    Ok(w) => warnings = w,
+                    Err(e) => {
+                        let patch_doc: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+                        let quoted = match media {
+                            MediaType::MergePatch => fields::merge_patch_text(current, &patch_doc),
+                            MediaType::StrategicMergePatch => {
+                                fields::strategic_patch_text(&patch_doc)
+                            }
+                            _ => fields::patched_text(&patched),
+                        };
+                        let status = e.to_status(&quoted);
+                        let mut err = ApiError::new(
+                            422,
+                            "Invalid",
+                            status
+                                .get("message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("invalid patch")
+                                .to_string(),
+                        );
+                        err.details = status.get("details").cloned();
+                        return Err(err);
+                    }
                 }
-                if validation == FieldValidation::Warn {
-                    warnings = findings;
-                }
+            } else if validation == FieldValidation::Strict && !findings.is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "error decoding patch: strict decoding error: {}",
+                    findings.join(", ")
+                )));
+            } else if validation == FieldValidation::Warn {
+                warnings = findings;
             }
             // A resourceVersion in the patch is a precondition.
             if let (Some(want), Some(have)) = (

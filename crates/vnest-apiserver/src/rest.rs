@@ -325,19 +325,20 @@ impl Rest {
                         .await?
                 }
                 _ => {
-                    let snapshot_at = match rv {
-                        // "0": whatever the cache has.
-                        Some(0) => self.cache.revision(),
-                        Some(rv) => {
-                            self.cache
-                                .wait_for(rv, Duration::from_secs(3))
-                                .await
-                                .map_err(cache_err)?;
-                            rv
+                    // Make the cache at least as new as the request needs: "0" takes
+                    // whatever it has, N waits for N, unset waits for the store's
+                    // current revision (a consistent read).
+                    match rv {
+                        Some(0) => {}
+                        Some(rv) => self
+                            .cache
+                            .wait_for(rv, Duration::from_secs(3))
+                            .await
+                            .map_err(cache_err)?,
+                        None => {
+                            self.cache.sync().await.map_err(cache_err)?;
                         }
-                        None => self.cache.sync().await.map_err(cache_err)?,
-                    };
-                    let _ = snapshot_at;
+                    }
                     let (all, revision) = self.cache.list(&prefix);
                     let mut items = Vec::new();
                     let mut next = None;
@@ -436,7 +437,7 @@ impl Rest {
         let (tx, rx) = mpsc::channel::<Bytes>(256);
         // Which revision live events start after, and the initial state if asked for.
         let (start, snapshot) = if initial {
-            if rv.is_none() || opts.send_initial_events == Some(true) && rv.is_none() {
+            if rv.is_none() {
                 self.cache.sync().await.map_err(cache_err)?;
             } else if let Some(rv) = rv.filter(|r| *r > 0) {
                 self.cache
@@ -649,14 +650,9 @@ impl Rest {
         query: &HashMap<String, String>,
         user: Option<&crate::auth::UserInfo>,
     ) -> Result<Reply, ApiError> {
-        let mut obj = match media {
-            MediaType::Protobuf => {
-                crate::body::decode_protobuf(body, &def.api_version(), &def.kind)?
-            }
-            _ => decode_object(body, media, &def.kind)?,
-        };
+        let validation = field_validation(query, "CreateOptions")?;
+        let (mut obj, warnings) = decode_typed(def, body, media, validation)?;
         self.check_body_type(def, &mut obj, ns)?;
-        field_validation(query, "CreateOptions")?;
         check_typed_decode(def, &obj)?;
         if let Some(answer) = crate::admission::review(def, &obj, user) {
             return Ok(Reply::json(201, answer));
@@ -711,7 +707,11 @@ impl Rest {
             self.check_namespace_for_create(def, ns, &name).await?;
         }
         if dry_run {
-            return Ok(Reply::json(201, obj));
+            return Ok(Reply::Json {
+                status: 201,
+                body: obj,
+                warnings,
+            });
         }
         let key = self.key(def, ns, &name);
         let kv = self
@@ -720,7 +720,11 @@ impl Rest {
             .await
             .map_err(|e| store_err(def, &name, e))?;
         objects::set_resource_version(&mut obj, kv.mod_revision);
-        Ok(Reply::json(201, obj))
+        Ok(Reply::Json {
+            status: 201,
+            body: obj,
+            warnings,
+        })
     }
 
     /// Replaces an object (PUT), or its status (PUT .../status).
@@ -735,14 +739,9 @@ impl Rest {
         media: MediaType,
         query: &HashMap<String, String>,
     ) -> Result<Reply, ApiError> {
-        let mut obj = match media {
-            MediaType::Protobuf => {
-                crate::body::decode_protobuf(body, &def.api_version(), &def.kind)?
-            }
-            _ => decode_object(body, media, &def.kind)?,
-        };
+        let validation = field_validation(query, "UpdateOptions")?;
+        let (mut obj, warnings) = decode_typed(def, body, media, validation)?;
         self.check_body_type(def, &mut obj, ns)?;
-        field_validation(query, "UpdateOptions")?;
         check_typed_decode(def, &obj)?;
         let body_name = objects::meta_str(&obj, "name").unwrap_or("").to_string();
         if !body_name.is_empty() && body_name != name {
@@ -757,7 +756,11 @@ impl Rest {
             Ok(merge_for_update(def, current, obj.clone(), subresource))
         })
         .await
-        .map(|o| Reply::json(200, o))
+        .map(|o| Reply::Json {
+            status: 200,
+            body: o,
+            warnings,
+        })
     }
 
     /// Read-modify-write with compare-and-swap, retried on conflicts when the caller
@@ -1083,6 +1086,48 @@ fn bookmark(def: &ResourceDef, rev: Revision, initial_events_end: bool) -> Value
         );
     }
     json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": Value::Object(meta)})
+}
+
+/// Decodes a create/update body the way kube's typed decoder does: syntax errors with
+/// kube's wording, duplicate and unknown fields per `fieldValidation` (Strict: 400,
+/// Warn: warnings), unknown fields dropped. Returns the object and the warnings.
+fn decode_typed(
+    def: &ResourceDef,
+    body: &[u8],
+    media: MediaType,
+    validation: vnest_api::patch::FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    use vnest_api::fields::{self, FieldsError};
+    let definition = vnest_api::patch::PatchSchema::builtin().definition_for(
+        &def.group,
+        &def.version,
+        &def.kind,
+    );
+    match media {
+        MediaType::Protobuf => {
+            let mut obj = crate::body::decode_protobuf(body, &def.api_version(), &def.kind)?;
+            if let Some(d) = definition {
+                fields::prune_unknown(d, &mut obj);
+            }
+            Ok((obj, Vec::new()))
+        }
+        _ => match fields::decode_object(body, media == MediaType::Yaml, definition, validation) {
+            Ok(decoded) => Ok((decoded.object, decoded.warnings)),
+            Err(FieldsError::Strict(errors)) => {
+                let body_kind = serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| def.kind.clone());
+                Err(ApiError::bad_request(fields::strict_decoding_message(
+                    &body_kind,
+                    &def.version,
+                    &errors,
+                )))
+            }
+            // Syntax errors: kube's decoder wording comes from our own decoder.
+            Err(_) => decode_object(body, media, &def.kind).map(|v| (v, Vec::new())),
+        },
+    }
 }
 
 /// The `fieldValidation` query parameter (unset means Warn, as in kube-apiserver).

@@ -356,6 +356,14 @@ fn negotiate(accept: Option<&str>) -> Result<Representation, ApiError> {
             {
                 return Ok(Representation::Table)
             }
+            Some("Table") if get("v").is_none() || get("g").is_none() => {
+                return Err(ApiError::new(
+                    406,
+                    "NotAcceptable",
+                    "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+                )
+                .with_details(serde_json::json!({})))
+            }
             Some("PartialObjectMetadata") | Some("PartialObjectMetadataList")
                 if get("g") == Some("meta.k8s.io")
                     && matches!(get("v"), Some("v1") | Some("v1beta1")) =>

@@ -63,7 +63,7 @@ fn prune_nulls(node: Lazy<'_>) -> Lazy<'_> {
     }
 }
 
-fn prune_doc(members: Vec<(&str, Lazy<'_>)>) -> Lazy<'_> {
+fn prune_doc<'a>(members: Vec<(&'a str, Lazy<'a>)>) -> Lazy<'a> {
     Lazy::Doc(
         members
             .into_iter()
@@ -265,7 +265,10 @@ mod tests {
             text(&json!({"b": "<a&b>", "a": [1, -2, 1.5, 2.0, 1e21, 1e-7, 0.000001, null, true]})),
             r#"{"b":"\u003ca\u0026b\u003e","a":[1,-2,1.5,2,1e+21,1e-7,0.000001,null,true]}"#
         );
-        assert_eq!(text(&json!("\u{8}\u{c}\u{1}\u{2028}")), r#""\b\f\u0001\u2028""#);
+        assert_eq!(
+            text(&json!("\u{8}\u{c}\u{1}\u{2028}")),
+            r#""\b\f\u0001\u2028""#
+        );
         assert_eq!(text(&json!(u64::MAX)), "18446744073709551615");
     }
 
@@ -290,7 +293,10 @@ mod tests {
         );
         // a non-object patch value replaces an object as is
         assert_eq!(
-            merge_patch_text(&json!({"a": {"y": 1}}), &json!({"a": [{"z": null, "b": 1}]})),
+            merge_patch_text(
+                &json!({"a": {"y": 1}}),
+                &json!({"a": [{"z": null, "b": 1}]})
+            ),
             r#"{"a":[{"z":null,"b":1}]}"#
         );
         // a document that is not an object becomes the pruned patch
@@ -303,7 +309,9 @@ mod tests {
     #[test]
     fn other_texts() {
         assert_eq!(
-            sorted_top_level_text(&json!({"kind": "X", "apiVersion": "v1", "metadata": {"name": "n", "b": 1}})),
+            sorted_top_level_text(
+                &json!({"kind": "X", "apiVersion": "v1", "metadata": {"name": "n", "b": 1}})
+            ),
             r#"{"apiVersion":"v1","kind":"X","metadata":{"name":"n","b":1}}"#
         );
         assert_eq!(

@@ -55,7 +55,10 @@ pub(crate) struct Types {
 pub(crate) enum Ty<'s> {
     /// A struct; `root` is true for the top-level object, where `apiVersion`, `kind`
     /// and `metadata` are always known.
-    Struct { def: &'s TypeDef, root: bool },
+    Struct {
+        def: &'s TypeDef,
+        root: bool,
+    },
     Map(&'s Shape),
     Array(&'s Shape),
     Scalar,
@@ -82,12 +85,12 @@ fn shape(prop: &Map<String, Value>) -> Shape {
                 s("additionalProperties_type"),
             ) {
                 (Some(r), _) => Shape::Ref(r.to_string()),
-                (None, Some("array")) => Shape::Array(Box::new(
-                    match s("additionalProperties_items_type") {
+                (None, Some("array")) => {
+                    Shape::Array(Box::new(match s("additionalProperties_items_type") {
                         Some("object" | "array") | None => Shape::Free,
                         Some(_) => Shape::Scalar,
-                    },
-                )),
+                    }))
+                }
                 (None, Some("object")) => Shape::Free,
                 (None, Some(_)) => Shape::Scalar,
                 (None, None) => return Shape::Free,
@@ -131,11 +134,13 @@ impl Types {
     }
 
     /// Whether the definition is known.
+    #[cfg(test)]
     pub(crate) fn contains(&self, definition: &str) -> bool {
         self.defs.contains_key(definition)
     }
 
     /// Number of definitions.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.defs.len()
     }
@@ -211,11 +216,19 @@ mod tests {
         let Some(Ty::Struct { def: spec, .. }) = t.field(def, root, "spec") else {
             panic!("spec is a struct");
         };
-        assert!(matches!(t.field(spec, false, "containers"), Some(Ty::Array(Shape::Ref(r))) if r == "io.k8s.api.core.v1.Container"));
-        assert!(matches!(t.field(spec, false, "nodeSelector"), Some(Ty::Map(Shape::Scalar))));
+        assert!(
+            matches!(t.field(spec, false, "containers"), Some(Ty::Array(Shape::Ref(r))) if r == "io.k8s.api.core.v1.Container")
+        );
+        assert!(matches!(
+            t.field(spec, false, "nodeSelector"),
+            Some(Ty::Map(Shape::Scalar))
+        ));
         assert!(matches!(t.field(spec, false, "nodeName"), Some(Ty::Scalar)));
         assert!(t.field(spec, false, "bogus").is_none());
-        assert!(t.field(spec, false, "kind").is_none(), "only the root has TypeMeta");
+        assert!(
+            t.field(spec, false, "kind").is_none(),
+            "only the root has TypeMeta"
+        );
         // free-form definitions
         let Some(Ty::Struct { def: cr, .. }) = t.root("io.k8s.api.apps.v1.ControllerRevision")
         else {

@@ -126,7 +126,10 @@ impl Tokens<'_> {
     }
 
     fn scalar(&mut self, start: usize) -> Result<Value, String> {
-        let span = self.b.get(start..self.i).ok_or_else(|| BROKEN.to_string())?;
+        let span = self
+            .b
+            .get(start..self.i)
+            .ok_or_else(|| BROKEN.to_string())?;
         gojson::parse(span).map(|p| p.value)
     }
 

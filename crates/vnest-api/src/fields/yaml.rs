@@ -19,6 +19,10 @@ use serde_json::{Map, Number, Value};
 
 use crate::selector::go_quote;
 
+/// Finding a line costs a parse of the whole body: at most this many duplicates are
+/// listed (yaml.v2 lists them all).
+const MAX_DUPLICATES: usize = 100;
+
 /// The message of the error the probing pass raises.
 const PROBE: &str = "vnest probe";
 
@@ -236,7 +240,8 @@ fn line_of(body: &[u8], index: usize) -> Option<usize> {
         ..Pass::default()
     };
     match run(body, &mut pass) {
-        Err(e) if e.to_string().starts_with(PROBE) => e.location().map(|l| l.line()),
+        // the message is prefixed with the node's path (`data.a: vnest probe at ...`)
+        Err(e) if e.to_string().contains(PROBE) => e.location().map(|l| l.line()),
         _ => None,
     }
 }
@@ -261,6 +266,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<YamlDocument, String> {
         let lines: Vec<String> = pass
             .duplicates
             .iter()
+            .take(MAX_DUPLICATES)
             .map(|(index, key)| {
                 let line = line_of(body, *index)
                     .map(|l| l.to_string())
