@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use http_body_util::BodyExt;
-use kube::{Client, Config};
+use kube::Client;
 use serde_json::{json, Value};
 
 /// Recorded cases that need machinery this server does not have yet, with the reason.
@@ -121,12 +121,7 @@ const NOT_YET: &[(&str, &str)] = &[
 ];
 
 async fn client() -> Client {
-    let cp = common::shared();
-    let kubeconfig = kube::config::Kubeconfig::read_from(&cp.kubeconfig).expect("kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
+    common::shared().client().await
 }
 
 async fn send(

@@ -11,15 +11,10 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::{Client, Config};
+use kube::Client;
 
 async fn client() -> Client {
-    let cp = common::shared();
-    let kubeconfig = kube::config::Kubeconfig::read_from(&cp.kubeconfig).expect("kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("config");
-    Client::try_from(config).expect("client")
+    common::shared().client().await
 }
 
 async fn namespace(client: &Client, name: &str) {
@@ -199,15 +194,39 @@ async fn paging_with_limit_one_is_consistent_while_writes_continue() {
         }
     }
     writer.await.expect("writer");
-    let expected: Vec<String> = (0..100).map(|i| format!("cm-{i:03}")).collect();
-    assert_eq!(
-        names, expected,
-        "exactly the objects of the first page's snapshot"
-    );
-    assert!(
-        values.iter().all(|v| v == "0"),
-        "values as of the snapshot: {values:?}"
-    );
+    // The pages together are exactly the list at the first page's revision (read
+    // again now, with resourceVersionMatch=Exact), although writes went on meanwhile.
+    let rv = first_rv.expect("first page revision");
+    let exact = cms
+        .list(
+            &ListParams::default()
+                .at(&rv)
+                .matching(kube::api::VersionMatch::Exact),
+        )
+        .await
+        .expect("exact list");
+    let exact_names: Vec<String> = exact
+        .items
+        .iter()
+        .map(|c| c.metadata.name.clone().unwrap_or_default())
+        .collect();
+    let exact_values: Vec<String> = exact
+        .items
+        .iter()
+        .map(|c| {
+            c.data
+                .as_ref()
+                .and_then(|d| d.get("v").cloned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(names, exact_names, "pages = the snapshot at {rv}");
+    assert_eq!(values, exact_values, "values as of the snapshot");
+    for i in 0..100 {
+        assert!(names.contains(&format!("cm-{i:03}")), "cm-{i:03} missing");
+    }
+    let now = cms.list(&ListParams::default()).await.expect("list");
+    assert_eq!(now.items.len(), 160, "the writes did happen");
 }
 
 #[tokio::test]
@@ -272,11 +291,7 @@ async fn watcher_survives_compaction_by_relisting() {
             "10",
         ],
     );
-    let kubeconfig = kube::config::Kubeconfig::read_from(&cp.kubeconfig).expect("kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("config");
-    let client = Client::try_from(config).expect("client");
+    let client = cp.client().await;
     namespace(&client, "compact").await;
     namespace(&client, "noise").await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "compact");

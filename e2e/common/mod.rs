@@ -9,11 +9,17 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// A control plane process owned by the test that started it (killed on drop).
 pub struct ControlPlane {
     child: Child,
-    pub dir: PathBuf,
-    pub kubeconfig: PathBuf,
-    pub port: u16,
+    handle: Shared,
+}
+
+impl std::ops::Deref for ControlPlane {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.handle
+    }
 }
 
 impl Drop for ControlPlane {
@@ -66,9 +72,11 @@ impl ControlPlane {
             .expect("start vnest control-plane");
         let cp = ControlPlane {
             child,
-            dir: dir.to_path_buf(),
-            kubeconfig: dir.join("admin.kubeconfig"),
-            port,
+            handle: Shared {
+                dir: dir.to_path_buf(),
+                kubeconfig: dir.join("admin.kubeconfig"),
+                port,
+            },
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -86,23 +94,6 @@ impl ControlPlane {
             std::thread::sleep(Duration::from_millis(50));
         }
         cp
-    }
-
-    pub fn kubectl_with(&self, binary: &str, args: &[&str]) -> Output {
-        Command::new(binary)
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env_remove("KUBERNETES_SERVICE_HOST")
-            .output()
-            .expect("run kubectl")
-    }
-
-    pub fn kubectl(&self, args: &[&str]) -> Output {
-        self.kubectl_with("kubectl", args)
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("control-plane.log")).unwrap_or_default()
     }
 }
 
@@ -130,6 +121,15 @@ impl Shared {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("control-plane.log")).unwrap_or_default()
+    }
+
+    /// A kube-rs client with the admin credentials.
+    pub async fn client(&self) -> kube::Client {
+        let kubeconfig = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .expect("config");
+        kube::Client::try_from(config).expect("client")
     }
 }
 
@@ -160,6 +160,7 @@ pub fn shared() -> &'static Shared {
                     kubeconfig: cp.kubeconfig.clone(),
                     port: cp.port,
                 });
+                // Keep the process (and its pdeathsig thread) alive for the binary.
                 loop {
                     std::thread::park();
                 }

@@ -25,7 +25,7 @@
 //! `annotations`, `resources.limits`) and types with their own decoder (`RawExtension`,
 //! `FieldsV1`, `JSON`, `IntOrString`, `Quantity`, times).
 
-mod render;
+pub(crate) mod render;
 mod schema;
 mod walk;
 mod yaml;
