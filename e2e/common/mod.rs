@@ -45,8 +45,20 @@ impl ControlPlane {
     pub fn start(dir: &Path, extra: &[&str]) -> ControlPlane {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).expect("data dir");
-        let port = free_port();
-        let log = std::fs::File::create(dir.join("control-plane.log")).expect("log file");
+        Self::launch(dir, free_port(), extra)
+    }
+
+    /// Starts again on an existing data dir (and the port its kubeconfig names).
+    pub fn restart(dir: &Path, port: u16, extra: &[&str]) -> ControlPlane {
+        Self::launch(dir, port, extra)
+    }
+
+    fn launch(dir: &Path, port: u16, extra: &[&str]) -> ControlPlane {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("control-plane.log"))
+            .expect("log file");
         let mut cmd = Command::new(vnest_binary());
         // The server dies with the thread that started it (see `shared`), so no test
         // run leaves a process behind.
