@@ -587,3 +587,60 @@ fn get_watch_sees_new_objects() {
         );
     }
 }
+
+#[test]
+fn pod_deletion_waits_for_the_node_unless_forced() {
+    let k = "kubectl";
+    ok_with(k, &["create", "namespace", "pod-grace"]);
+    let pod = |name: &str, node: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  nodeName: \"{node}\"\n  containers:\n  - name: c\n    image: busybox\n"
+        )
+    };
+    // Never scheduled: gone at once.
+    let out = apply_stdin(
+        k,
+        &["create", "-n", "pod-grace", "-f", "-"],
+        &pod("loose", ""),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    ok_with(
+        k,
+        &["delete", "-n", "pod-grace", "pod", "loose", "--wait=false"],
+    );
+    assert!(!run(k, &["get", "-n", "pod-grace", "pod", "loose"])
+        .status
+        .success());
+    // On a node: marked with its grace period, kept until the node (or --force) ends it.
+    let out = apply_stdin(
+        k,
+        &["create", "-n", "pod-grace", "-f", "-"],
+        &pod("placed", "node-1"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    ok_with(
+        k,
+        &["delete", "-n", "pod-grace", "pod", "placed", "--wait=false"],
+    );
+    let p = json_of(&ok_with(
+        k,
+        &["get", "-n", "pod-grace", "pod", "placed", "-o", "json"],
+    ));
+    assert_eq!(p["metadata"]["deletionGracePeriodSeconds"], 30);
+    assert!(p["metadata"]["deletionTimestamp"].is_string());
+    ok_with(
+        k,
+        &[
+            "delete",
+            "-n",
+            "pod-grace",
+            "pod",
+            "placed",
+            "--grace-period=0",
+            "--force",
+        ],
+    );
+    assert!(!run(k, &["get", "-n", "pod-grace", "pod", "placed"])
+        .status
+        .success());
+}

@@ -916,6 +916,12 @@ impl Rest {
             if is_namespace {
                 graceful = true;
             }
+            // A pod on a node gets its grace period: the node stops it, then deletes
+            // it. One that never reached a node goes at once, as in kube.
+            let pod_grace = pod_grace_period(def, &current, &options);
+            if pod_grace > 0 {
+                graceful = true;
+            }
             if !graceful {
                 if dry_run {
                     return Ok(Reply::json(
@@ -936,8 +942,12 @@ impl Rest {
             {
                 let meta = meta_mut(&mut marked)?;
                 if !meta.contains_key("deletionTimestamp") {
-                    meta.insert("deletionTimestamp".into(), json!(now_rfc3339()));
-                    meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+                    let at = chrono::Utc::now() + chrono::Duration::seconds(pod_grace);
+                    meta.insert(
+                        "deletionTimestamp".into(),
+                        json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    );
+                    meta.insert("deletionGracePeriodSeconds".into(), json!(pod_grace));
                 }
                 if let Some(f) = add_finalizer {
                     let list = meta.entry("finalizers").or_insert_with(|| json!([]));
@@ -1186,6 +1196,35 @@ fn dry_run(query: &HashMap<String, String>) -> Result<bool, ApiError> {
 /// `dryRun=All` (invalid values are caught by the verbs that parse it strictly).
 pub fn is_dry_run(query: &HashMap<String, String>) -> bool {
     query.get("dryRun").is_some_and(|v| v == "All")
+}
+
+/// The grace period a pod deletion waits for, 0 for an immediate delete: the
+/// DeleteOptions' gracePeriodSeconds, else the pod's terminationGracePeriodSeconds
+/// (default 30); always 0 for pods that are not on a node.
+fn pod_grace_period(def: &ResourceDef, pod: &Value, options: &Value) -> i64 {
+    if !(def.group.is_empty() && def.resource == "pods") {
+        return 0;
+    }
+    let on_node = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    );
+    if !on_node || finished {
+        return 0;
+    }
+    options
+        .get("gracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30)
+        .max(0)
 }
 
 fn finalizers(obj: &Value) -> Vec<String> {
