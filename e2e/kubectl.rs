@@ -644,3 +644,66 @@ fn pod_deletion_waits_for_the_node_unless_forced() {
         .status
         .success());
 }
+
+#[test]
+fn deleting_a_namespace_empties_and_removes_it() {
+    let k = "kubectl";
+    ok_with(k, &["create", "namespace", "doomed"]);
+    ok_with(
+        k,
+        &[
+            "create",
+            "configmap",
+            "-n",
+            "doomed",
+            "a",
+            "--from-literal=x=y",
+        ],
+    );
+    ok_with(
+        k,
+        &["create", "deployment", "-n", "doomed", "d", "--image=nginx"],
+    );
+    ok_with(
+        k,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "-n",
+            "doomed",
+            "s",
+            "--from-literal=p=q",
+        ],
+    );
+    // kubectl waits for the namespace to be gone.
+    ok_with(k, &["delete", "namespace", "doomed", "--timeout=60s"]);
+    let gone = run(k, &["get", "namespace", "doomed"]);
+    assert!(
+        !gone.status.success(),
+        "namespace still there: {}",
+        stdout(&gone)
+    );
+    // Its content went with it (a namespace of the same name starts empty).
+    ok_with(k, &["create", "namespace", "doomed"]);
+    let left = ok_with(
+        k,
+        &[
+            "get",
+            "configmaps,deployments,secrets",
+            "-n",
+            "doomed",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(left.trim(), "", "leftovers: {left}");
+    // The protected namespaces stay.
+    let denied = run(k, &["delete", "namespace", "kube-system"]);
+    assert!(!denied.status.success());
+    assert!(
+        stderr(&denied).contains("this namespace may not be deleted"),
+        "{}",
+        stderr(&denied)
+    );
+}

@@ -802,7 +802,7 @@ impl Rest {
                 return Ok(with_type(def, &next));
             }
             // Finalizers gone from an object being deleted: it goes now.
-            if is_being_deleted(&next) && finalizers(&next).is_empty() {
+            if ready_to_go(def, &next) {
                 return match self.store.delete(&key, Some(rev)).await {
                     Ok((_, del_rev)) => {
                         objects::set_resource_version(&mut next, del_rev);
@@ -1240,6 +1240,17 @@ fn finalizers(obj: &Value) -> Vec<String> {
 
 fn is_being_deleted(obj: &Value) -> bool {
     obj.pointer("/metadata/deletionTimestamp").is_some()
+}
+
+/// An object being deleted goes once no finalizer holds it; a namespace also waits
+/// for its spec.finalizers (the namespace controller's "kubernetes").
+fn ready_to_go(def: &ResourceDef, obj: &Value) -> bool {
+    let spec_finalizers_done = !(def.group.is_empty() && def.resource == "namespaces")
+        || obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(|a| a.is_empty());
+    is_being_deleted(obj) && finalizers(obj).is_empty() && spec_finalizers_done
 }
 
 /// The reply to a delete that removed the object: kube returns the object for most

@@ -113,6 +113,9 @@ struct ControlPlaneArgs {
     /// Events the watch cache keeps for watches resuming from a past resourceVersion.
     #[arg(long, default_value_t = 20_000)]
     watch_cache_events: usize,
+    /// Controllers not to run, comma separated (known: namespace).
+    #[arg(long, value_delimiter = ',')]
+    disable_controllers: Vec<String>,
 }
 
 fn init_logging() {
@@ -152,6 +155,21 @@ async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
         ready_ms = started.elapsed().as_millis() as u64,
         "control plane ready"
     );
+    for name in &args.disable_controllers {
+        if !vnest_controllers::ALL.contains(&name.as_str()) {
+            anyhow::bail!(
+                "unknown controller {name:?} in --disable-controllers (known: {})",
+                vnest_controllers::ALL.join(", ")
+            );
+        }
+    }
+    // Controllers are clients of this very API server, with the admin credentials.
+    let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig)?;
+    let client = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?,
+    )?;
+    let disabled = args.disable_controllers.iter().cloned().collect();
+    let _controllers = vnest_controllers::spawn_all(client, &disabled);
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
         server.addr,
