@@ -707,3 +707,60 @@ fn deleting_a_namespace_empties_and_removes_it() {
         stderr(&denied)
     );
 }
+
+#[test]
+fn every_namespace_gets_its_service_account_and_root_ca() {
+    let k = "kubectl";
+    ok_with(k, &["create", "namespace", "sa-check"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let sa = run(
+            k,
+            &[
+                "get",
+                "serviceaccount",
+                "default",
+                "-n",
+                "sa-check",
+                "-o",
+                "name",
+            ],
+        );
+        let ca = run(
+            k,
+            &[
+                "get",
+                "configmap",
+                "kube-root-ca.crt",
+                "-n",
+                "sa-check",
+                "-o",
+                "jsonpath={.data.ca\\.crt}",
+            ],
+        );
+        if sa.status.success() && stdout(&ca).contains("BEGIN CERTIFICATE") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no default service account / root CA in the namespace"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Deleted, it comes back.
+    ok_with(
+        k,
+        &["delete", "serviceaccount", "default", "-n", "sa-check"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !run(k, &["get", "serviceaccount", "default", "-n", "sa-check"])
+        .status
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "default service account not recreated"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -113,7 +113,7 @@ struct ControlPlaneArgs {
     /// Events the watch cache keeps for watches resuming from a past resourceVersion.
     #[arg(long, default_value_t = 20_000)]
     watch_cache_events: usize,
-    /// Controllers not to run, comma separated (known: namespace).
+    /// Controllers not to run, comma separated (known: namespace, serviceaccount).
     #[arg(long, value_delimiter = ',')]
     disable_controllers: Vec<String>,
 }
@@ -169,7 +169,10 @@ async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
         kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?,
     )?;
     let disabled = args.disable_controllers.iter().cloned().collect();
-    let _controllers = vnest_controllers::spawn_all(client, &disabled);
+    let ca_pem = std::fs::read_to_string(args.data_dir.join("pki").join("ca.crt"))
+        .context("reading the cluster CA")?;
+    let _controllers =
+        vnest_controllers::spawn_all(client, vnest_controllers::ClusterInfo { ca_pem }, &disabled);
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
         server.addr,
