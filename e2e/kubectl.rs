@@ -697,7 +697,12 @@ fn deleting_a_namespace_empties_and_removes_it() {
             "name",
         ],
     );
-    assert_eq!(left.trim(), "", "leftovers: {left}");
+    // Only what the serviceaccount controller puts into every new namespace.
+    let left: Vec<&str> = left
+        .lines()
+        .filter(|l| *l != "configmap/kube-root-ca.crt")
+        .collect();
+    assert!(left.is_empty(), "leftovers: {left:?}");
     // The protected namespaces stay.
     let denied = run(k, &["delete", "namespace", "kube-system"]);
     assert!(!denied.status.success());
