@@ -50,6 +50,9 @@ def main(kubeconfig: str, ns: str) -> None:
     for ev in w.stream(
         core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=10
     ):
+        # Every namespace also gets kube-root-ca.crt; only ours count.
+        if not ev["object"].metadata.name.startswith("py-"):
+            continue
         seen.append((ev["type"], ev["object"].metadata.name))
         if len(seen) == 2:
             w.stop()
