@@ -270,3 +270,54 @@ fn static_tokens_and_restart_keep_everything() {
     );
     let _ = std::fs::remove_file(&tokens);
 }
+
+/// The same API on the etcd backend: a real etcd 3.4 on loopback, started here.
+#[test]
+fn control_plane_on_etcd() {
+    let root = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let etcd = vnest_store::etcd_server::EtcdServer::start(
+        &root.join(format!("e2e-etcd-{}", std::process::id())),
+        std::time::Duration::from_secs(30),
+    )
+    .expect("start etcd (hack/install-etcd.sh installs it)");
+    let dir = root.join(format!("e2e-on-etcd-{}", std::process::id()));
+    let cp = common::ControlPlane::start(
+        &dir,
+        &[
+            "--store",
+            "etcd",
+            "--etcd-endpoints",
+            &etcd.endpoint,
+            "--etcd-prefix",
+            "/vnest-e2e",
+        ],
+    );
+    common::ok(&cp, &["create", "namespace", "on-etcd"]);
+    common::ok(
+        &cp,
+        &[
+            "create",
+            "configmap",
+            "-n",
+            "on-etcd",
+            "c",
+            "--from-literal=a=b",
+        ],
+    );
+    let v = common::ok(
+        &cp,
+        &[
+            "get",
+            "configmap",
+            "-n",
+            "on-etcd",
+            "c",
+            "-o",
+            "jsonpath={.data.a}",
+        ],
+    );
+    assert_eq!(v, "b");
+    common::ok(&cp, &["delete", "namespace", "on-etcd", "--timeout=60s"]);
+    drop(cp);
+    let _ = std::fs::remove_dir_all(&dir);
+}
