@@ -358,3 +358,115 @@ impl WatchCache {
         self.read().objects.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use serde_json::json;
+    use vnest_store::MemoryStore;
+
+    fn obj(name: &str, v: &str) -> Bytes {
+        Bytes::from(json!({"metadata": {"name": name}, "data": {"v": v}}).to_string())
+    }
+
+    async fn started(history: usize) -> (Arc<dyn Store>, Arc<WatchCache>) {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let cache = WatchCache::new(store.clone(), history, 64);
+        cache.spawn();
+        cache.sync().await.expect("cache ready");
+        (store, cache)
+    }
+
+    #[tokio::test]
+    async fn consistent_reads_see_acknowledged_writes() {
+        let (store, cache) = started(100).await;
+        let kv = store
+            .create("/registry/core/configmaps/ns/a", obj("a", "1"))
+            .await
+            .unwrap();
+        let rev = cache.sync().await.unwrap();
+        assert!(rev >= kv.mod_revision);
+        let (items, at) = cache.list("/registry/core/configmaps/ns/");
+        assert_eq!(items.len(), 1);
+        assert_eq!(at, kv.mod_revision);
+        assert_eq!(
+            items[0]
+                .1
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str),
+            Some(kv.mod_revision.to_string().as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn watch_replays_history_then_goes_live_and_old_revisions_expire() {
+        let (store, cache) = started(3).await;
+        let first = store
+            .create("/registry/core/configmaps/ns/a", obj("a", "1"))
+            .await
+            .unwrap();
+        let second = store
+            .update(
+                "/registry/core/configmaps/ns/a",
+                obj("a", "2"),
+                first.mod_revision,
+            )
+            .await
+            .unwrap();
+        cache.sync().await.unwrap();
+        let mut sub = cache
+            .subscribe("/registry/core/configmaps/", first.mod_revision)
+            .unwrap();
+        assert_eq!(sub.replay.len(), 1);
+        assert_eq!(sub.replay[0].kind, WatchEventType::Modified);
+        assert_eq!(sub.replay[0].revision, second.mod_revision);
+        let (_, del_rev) = store
+            .delete("/registry/core/configmaps/ns/a", None)
+            .await
+            .unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(5), sub.live.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.kind, WatchEventType::Deleted);
+        assert_eq!(ev.revision, del_rev);
+        // The deleted object carries the delete's resourceVersion, like kube's.
+        assert_eq!(
+            ev.object
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str),
+            Some(del_rev.to_string().as_str())
+        );
+        // Push the first events out of the 3-event history.
+        for i in 0..5 {
+            store
+                .create(&format!("/registry/core/configmaps/ns/x{i}"), obj("x", "0"))
+                .await
+                .unwrap();
+        }
+        cache.sync().await.unwrap();
+        assert!(matches!(
+            cache.subscribe("/registry/core/configmaps/", first.mod_revision),
+            Err(CacheError::TooOld { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_does_not_read_is_dropped() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let cache = WatchCache::new(store.clone(), 1000, 4);
+        cache.spawn();
+        cache.sync().await.unwrap();
+        let rev = cache.revision();
+        let _slow = cache.subscribe("/registry/", rev).unwrap();
+        for i in 0..10 {
+            store
+                .create(&format!("/registry/core/configmaps/ns/s{i}"), obj("s", "0"))
+                .await
+                .unwrap();
+        }
+        cache.sync().await.unwrap();
+        assert_eq!(cache.watcher_count(), 0, "the stuck watcher was ended");
+    }
+}

@@ -1397,6 +1397,65 @@ mod tests {
         );
     }
 
+    fn cm_def() -> ResourceDef {
+        ResourceDef {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            resource: "configmaps".into(),
+            namespaced: true,
+            verbs: vec!["list".into(), "watch".into()],
+            subresources: vec![],
+        }
+    }
+
+    fn event(kind: WatchEventType, prev_tier: Option<&str>, tier: &str) -> CacheEvent {
+        let obj = |t: &str| Arc::new(json!({"metadata": {"name": "c", "labels": {"tier": t}}}));
+        CacheEvent {
+            revision: 7,
+            key: "/registry/core/configmaps/ns/c".into(),
+            kind,
+            object: obj(tier),
+            prev: prev_tier.map(obj),
+        }
+    }
+
+    #[test]
+    fn selector_transitions_become_added_and_deleted() {
+        let opts = ListOptions {
+            label_selector: Some("tier=web".into()),
+            ..Default::default()
+        };
+        let sel = Selection::parse(&cm_def(), &opts).unwrap();
+        let kind = |ev: CacheEvent| translate_event(&sel, &ev).map(|(k, _)| k);
+        assert_eq!(
+            kind(event(WatchEventType::Added, None, "web")),
+            Some("ADDED")
+        );
+        assert_eq!(kind(event(WatchEventType::Added, None, "db")), None);
+        assert_eq!(
+            kind(event(WatchEventType::Modified, Some("web"), "web")),
+            Some("MODIFIED")
+        );
+        // Entering the selection is an ADDED, leaving it a DELETED.
+        assert_eq!(
+            kind(event(WatchEventType::Modified, Some("db"), "web")),
+            Some("ADDED")
+        );
+        assert_eq!(
+            kind(event(WatchEventType::Modified, Some("web"), "db")),
+            Some("DELETED")
+        );
+        assert_eq!(
+            kind(event(WatchEventType::Modified, Some("db"), "db")),
+            None
+        );
+        assert_eq!(
+            kind(event(WatchEventType::Deleted, Some("web"), "web")),
+            Some("DELETED")
+        );
+    }
+
     #[test]
     fn generate_name_suffix_uses_kube_alphabet() {
         let s = random_suffix(5);
