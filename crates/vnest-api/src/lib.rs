@@ -15,11 +15,14 @@
 //!   (kubectl 1.32+, typed clients) into the JSON object kube-apiserver would see.
 //! - [`status`]: metav1.Status errors with kube-apiserver's codes and messages.
 //! - [`defaults`]: create-time defaulting of the built-in types, service IP families, admission mutations.
+//! - [`managed`]: `metadata.managedFields` of non-apply writes (FieldsV1 sets, field
+//!   ownership across managers, the default manager name from the user agent).
 //! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
 
 pub mod defaults;
 pub mod discovery;
 pub mod fields;
+pub mod managed;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;

@@ -74,6 +74,7 @@ pub async fn patch(
     body: &[u8],
     media: MediaType,
     query: &HashMap<String, String>,
+    manager: &str,
 ) -> Result<Reply, ApiError> {
     if patch_type(media).is_none() {
         if media == MediaType::ApplyPatch {
@@ -100,85 +101,100 @@ pub async fn patch(
     let status_only = sub == Some("status");
     let has_status_sub = def.subresources.iter().any(|s| s == "status");
     let obj = rest
-        .guaranteed_update(def, ns, name, None, dry_run, |current| {
-            let (mut patched, findings) = apply_patch(def, media, current, body, validation)?;
-            // kube decodes the patch result into the type: unknown fields go, and are
-            // reported per fieldValidation (Strict: 422 quoting the patched object).
-            if let Some(definition) = definition {
-                match fields::check_patched_with(definition, &mut patched, validation, findings) {
-                    Ok(w) => warnings = w,
-                    Err(e) => {
-                        let patch_doc: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-                        let quoted = match media {
-                            MediaType::MergePatch => fields::merge_patch_text(current, &patch_doc),
-                            MediaType::StrategicMergePatch => {
-                                fields::strategic_patch_text(&patch_doc)
-                            }
-                            _ => fields::patched_text(&patched),
-                        };
-                        let status = e.to_status(&quoted);
-                        let mut err = ApiError::new(
-                            422,
-                            "Invalid",
-                            status
-                                .get("message")
-                                .and_then(Value::as_str)
-                                .unwrap_or("invalid patch")
-                                .to_string(),
-                        );
-                        err.details = status.get("details").cloned();
-                        return Err(err);
+        .guaranteed_update(
+            def,
+            ns,
+            name,
+            None,
+            dry_run,
+            crate::rest::WriteMeta {
+                manager,
+                subresource: sub,
+            },
+            |current| {
+                let (mut patched, findings) = apply_patch(def, media, current, body, validation)?;
+                // kube decodes the patch result into the type: unknown fields go, and are
+                // reported per fieldValidation (Strict: 422 quoting the patched object).
+                if let Some(definition) = definition {
+                    match fields::check_patched_with(definition, &mut patched, validation, findings)
+                    {
+                        Ok(w) => warnings = w,
+                        Err(e) => {
+                            let patch_doc: Value =
+                                serde_json::from_slice(body).unwrap_or(Value::Null);
+                            let quoted = match media {
+                                MediaType::MergePatch => {
+                                    fields::merge_patch_text(current, &patch_doc)
+                                }
+                                MediaType::StrategicMergePatch => {
+                                    fields::strategic_patch_text(&patch_doc)
+                                }
+                                _ => fields::patched_text(&patched),
+                            };
+                            let status = e.to_status(&quoted);
+                            let mut err = ApiError::new(
+                                422,
+                                "Invalid",
+                                status
+                                    .get("message")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("invalid patch")
+                                    .to_string(),
+                            );
+                            err.details = status.get("details").cloned();
+                            return Err(err);
+                        }
+                    }
+                } else if validation == FieldValidation::Strict && !findings.is_empty() {
+                    return Err(ApiError::bad_request(format!(
+                        "error decoding patch: strict decoding error: {}",
+                        findings.join(", ")
+                    )));
+                } else if validation == FieldValidation::Warn {
+                    warnings = findings;
+                }
+                // A resourceVersion in the patch is a precondition.
+                if let (Some(want), Some(have)) = (
+                    objects::resource_version(&patched),
+                    objects::resource_version(current),
+                ) {
+                    if want != have {
+                        return Err(ApiError::modified_conflict(vnest_api::status::Target {
+                            group: &def.group,
+                            resource: &def.resource,
+                            name,
+                        }));
                     }
                 }
-            } else if validation == FieldValidation::Strict && !findings.is_empty() {
-                return Err(ApiError::bad_request(format!(
-                    "error decoding patch: strict decoding error: {}",
-                    findings.join(", ")
-                )));
-            } else if validation == FieldValidation::Warn {
-                warnings = findings;
-            }
-            // A resourceVersion in the patch is a precondition.
-            if let (Some(want), Some(have)) = (
-                objects::resource_version(&patched),
-                objects::resource_version(current),
-            ) {
-                if want != have {
-                    return Err(ApiError::modified_conflict(vnest_api::status::Target {
-                        group: &def.group,
-                        resource: &def.resource,
-                        name,
-                    }));
-                }
-            }
-            if has_status_sub {
-                if status_only {
-                    let mut next = current.clone();
-                    match patched.get("status") {
-                        Some(s) => next["status"] = s.clone(),
-                        None => {
-                            if let Some(m) = next.as_object_mut() {
-                                m.remove("status");
+                if has_status_sub {
+                    if status_only {
+                        let mut next = current.clone();
+                        match patched.get("status") {
+                            Some(s) => next["status"] = s.clone(),
+                            None => {
+                                if let Some(m) = next.as_object_mut() {
+                                    m.remove("status");
+                                }
+                            }
+                        }
+                        if let Some(meta) = patched.get("metadata") {
+                            next["metadata"] = meta.clone();
+                        }
+                        patched = next;
+                    } else {
+                        match current.get("status") {
+                            Some(s) => patched["status"] = s.clone(),
+                            None => {
+                                if let Some(m) = patched.as_object_mut() {
+                                    m.remove("status");
+                                }
                             }
                         }
                     }
-                    if let Some(meta) = patched.get("metadata") {
-                        next["metadata"] = meta.clone();
-                    }
-                    patched = next;
-                } else {
-                    match current.get("status") {
-                        Some(s) => patched["status"] = s.clone(),
-                        None => {
-                            if let Some(m) = patched.as_object_mut() {
-                                m.remove("status");
-                            }
-                        }
-                    }
                 }
-            }
-            Ok(patched)
-        })
+                Ok(patched)
+            },
+        )
         .await?;
     Ok(Reply::Json {
         status: 200,

@@ -73,6 +73,14 @@ impl ResourceDef {
     }
 }
 
+/// Who writes, for metadata.managedFields: the field manager and the subresource
+/// written through.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteMeta<'a> {
+    pub manager: &'a str,
+    pub subresource: Option<&'a str>,
+}
+
 /// What a handler answers.
 pub enum Reply {
     Json {
@@ -641,6 +649,7 @@ impl Rest {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn create(
         &self,
         def: &ResourceDef,
@@ -649,6 +658,7 @@ impl Rest {
         media: MediaType,
         query: &HashMap<String, String>,
         user: Option<&crate::auth::UserInfo>,
+        manager: &str,
     ) -> Result<Reply, ApiError> {
         let validation = field_validation(query, "CreateOptions")?;
         let (mut obj, warnings) = decode_typed(def, body, media, validation)?;
@@ -706,6 +716,15 @@ impl Rest {
             let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
             self.check_namespace_for_create(def, ns, &name).await?;
         }
+        record_managed_fields(
+            def,
+            None,
+            &mut obj,
+            WriteMeta {
+                manager,
+                subresource: None,
+            },
+        )?;
         if dry_run {
             return Ok(Reply::Json {
                 status: 201,
@@ -738,6 +757,7 @@ impl Rest {
         body: &[u8],
         media: MediaType,
         query: &HashMap<String, String>,
+        manager: &str,
     ) -> Result<Reply, ApiError> {
         let validation = field_validation(query, "UpdateOptions")?;
         let (mut obj, warnings) = decode_typed(def, body, media, validation)?;
@@ -752,9 +772,19 @@ impl Rest {
         meta_mut(&mut obj)?.insert("name".into(), json!(name));
         let precondition = objects::resource_version(&obj).map(str::to_string);
         let dry_run = dry_run(query)?;
-        self.guaranteed_update(def, ns, name, precondition.as_deref(), dry_run, |current| {
-            Ok(merge_for_update(def, current, obj.clone(), subresource))
-        })
+        let write = WriteMeta {
+            manager,
+            subresource,
+        };
+        self.guaranteed_update(
+            def,
+            ns,
+            name,
+            precondition.as_deref(),
+            dry_run,
+            write,
+            |current| Ok(merge_for_update(def, current, obj.clone(), subresource)),
+        )
         .await
         .map(|o| Reply::Json {
             status: 200,
@@ -765,6 +795,7 @@ impl Rest {
 
     /// Read-modify-write with compare-and-swap, retried on conflicts when the caller
     /// did not pin a resourceVersion.
+    #[allow(clippy::too_many_arguments)]
     pub async fn guaranteed_update<F>(
         &self,
         def: &ResourceDef,
@@ -772,6 +803,7 @@ impl Rest {
         name: &str,
         precondition: Option<&str>,
         dry_run: bool,
+        write: WriteMeta<'_>,
         mut mutate: F,
     ) -> Result<Value, ApiError>
     where
@@ -793,6 +825,7 @@ impl Rest {
                 )));
             }
             finish_update(def, &current, &mut next)?;
+            record_managed_fields(def, Some(&current), &mut next, write)?;
             crate::admission::validate_update(def, &current, &next)?;
             if next == current {
                 // No-op updates do not write (kube keeps the resourceVersion).
@@ -1308,6 +1341,40 @@ fn merge_for_update(
         }
     }
     body
+}
+
+/// Records the write in metadata.managedFields (operation Update), as kube does.
+fn record_managed_fields(
+    def: &ResourceDef,
+    old: Option<&Value>,
+    new: &mut Value,
+    write: WriteMeta<'_>,
+) -> Result<(), ApiError> {
+    let definition = vnest_api::patch::PatchSchema::builtin().definition_for(
+        &def.group,
+        &def.version,
+        &def.kind,
+    );
+    let entries = vnest_api::managed::update_managed_fields(
+        old,
+        new,
+        definition,
+        write.manager,
+        &def.api_version(),
+        write.subresource,
+        def.has_status_subresource(),
+        &now_rfc3339(),
+    );
+    let meta = meta_mut(new)?;
+    match entries {
+        Value::Array(list) if list.is_empty() => {
+            meta.remove("managedFields");
+        }
+        list => {
+            meta.insert("managedFields".into(), list);
+        }
+    }
+    Ok(())
 }
 
 /// Server-owned metadata survives any update; generation follows spec changes.

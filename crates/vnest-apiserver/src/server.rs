@@ -528,6 +528,16 @@ impl ApiServer {
             Err(e) => return ("", Err(e)),
         };
         let content_type = header(req.headers(), "content-type").map(str::to_string);
+        // The field manager of writes: ?fieldManager=, else the client's user agent.
+        let manager = query
+            .get("fieldManager")
+            .filter(|m| !m.is_empty())
+            .cloned()
+            .unwrap_or_else(|| {
+                vnest_api::managed::manager_from_user_agent(
+                    header(req.headers(), "user-agent").unwrap_or("unknown"),
+                )
+            });
         let body = match read_body(req).await {
             Ok(b) => b,
             Err(e) => return ("", Err(e)),
@@ -580,7 +590,11 @@ impl ApiServer {
                 } else {
                     match check_object_media(media) {
                         Err(e) => Err(e),
-                        Ok(()) => self.rest.create(def, ns, &body, media, &query, user).await,
+                        Ok(()) => {
+                            self.rest
+                                .create(def, ns, &body, media, &query, user, &manager)
+                                .await
+                        }
                     }
                 }
             }
@@ -590,14 +604,17 @@ impl ApiServer {
                     Err(e) => Err(e),
                     Ok(()) => {
                         self.rest
-                            .update(def, ns, name, sub, &body, media, &query)
+                            .update(def, ns, name, sub, &body, media, &query, &manager)
                             .await
                     }
                 }
             }
             (&Method::PATCH, Some(name), None | Some("status")) => {
                 verb = "patch";
-                crate::patching::patch(&self.rest, def, ns, name, sub, &body, media, &query).await
+                crate::patching::patch(
+                    &self.rest, def, ns, name, sub, &body, media, &query, &manager,
+                )
+                .await
             }
             (&Method::DELETE, Some(name), None) => {
                 verb = "delete";
@@ -625,7 +642,7 @@ impl ApiServer {
             (_, Some(name), Some(sub)) => {
                 verb = "";
                 crate::subresources::subresource(
-                    &self.rest, method, def, ns, name, sub, &body, media, &query,
+                    &self.rest, method, def, ns, name, sub, &body, media, &query, &manager,
                 )
                 .await
             }

@@ -43,7 +43,12 @@ pub async fn subresource(
     body: &[u8],
     media: MediaType,
     query: &HashMap<String, String>,
+    manager: &str,
 ) -> Result<Reply, ApiError> {
+    let write = crate::rest::WriteMeta {
+        manager,
+        subresource: Some(sub),
+    };
     match (sub, method) {
         ("scale", &Method::GET) => {
             let current = rest.get_object(def, ns, name).await?;
@@ -52,7 +57,7 @@ pub async fn subresource(
         ("scale", &Method::PUT) | ("scale", &Method::PATCH) => {
             let is_patch = method == Method::PATCH;
             let obj = rest
-                .guaranteed_update(def, ns, name, None, false, |current| {
+                .guaranteed_update(def, ns, name, None, false, write, |current| {
                     let scale = Rest::scale_of(def, current);
                     let wanted = if is_patch {
                         crate::patching::apply_patch(&scale_def(def), media, &scale, body, vnest_api::patch::FieldValidation::Ignore)?.0
@@ -88,6 +93,7 @@ pub async fn subresource(
                     name,
                     None,
                     crate::rest::is_dry_run(query),
+                    write,
                     |current| {
                         let mut next = current.clone();
                         next["spec"]["finalizers"] = finalizers.clone();
