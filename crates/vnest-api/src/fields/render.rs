@@ -213,7 +213,7 @@ pub(crate) fn write_value(v: &Value, out: &mut String) {
 
 /// A float64 as `encoding/json` writes it: shortest digits, exponent only below 1e-6
 /// or from 1e21 on (`1e-7`, `1e+21`), and no `.0` on whole numbers.
-fn go_float(f: f64) -> String {
+pub(crate) fn go_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let s = format!("{f:e}");
@@ -227,7 +227,7 @@ fn go_float(f: f64) -> String {
 }
 
 /// A JSON string as Go writes it, with its HTML escaping.
-fn write_string(s: &str, out: &mut String) {
+pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -215,43 +215,14 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
     compare_values(a, b) == Ordering::Equal
 }
 
-/// A string as Go's `encoding/json` writes it (HTML characters and U+2028/U+2029
-/// escaped).
+/// A string as Go's `encoding/json` writes it (shared with the fields module).
 fn go_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::fields::render::write_string(s, out);
 }
 
 /// A float64 as Go's `encoding/json` writes it.
 fn go_float(f: f64, out: &mut String) {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => {
-                out.push_str(mantissa);
-                out.push_str("e+");
-                out.push_str(exp);
-            }
-            _ => out.push_str(&s),
-        }
-    } else {
-        out.push_str(&format!("{f}"));
-    }
+    out.push_str(&crate::fields::render::go_float(f));
 }
 
 /// A value as Go's `encoding/json` writes it (compact, map keys sorted).
