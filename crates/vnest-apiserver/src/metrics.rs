@@ -47,24 +47,27 @@ impl Histogram {
     }
 }
 
+/// What is known of the requests of one (verb, resource).
+#[derive(Default)]
+struct RequestStats {
+    by_code: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latencies: Mutex<BTreeMap<(String, String), Histogram>>,
+    requests: Mutex<BTreeMap<(String, String), RequestStats>>,
     store_ops: Mutex<BTreeMap<&'static str, Histogram>>,
     pub watches: AtomicI64,
 }
 
 impl Metrics {
     pub fn record_request(&self, verb: &str, resource: &str, code: u16, elapsed: Duration) {
-        let mut r = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *r.entry((verb.to_string(), resource.to_string(), code))
-            .or_default() += 1;
-        drop(r);
-        let mut l = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
-        l.entry((verb.to_string(), resource.to_string()))
-            .or_default()
-            .observe(elapsed.as_secs_f64());
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (verb.to_string(), resource.to_string());
+        let stats = requests.entry(key).or_default();
+        *stats.by_code.entry(code).or_default() += 1;
+        stats.latency.observe(elapsed.as_secs_f64());
     }
 
     fn record_store(&self, op: &'static str, elapsed: Duration) {
@@ -74,35 +77,29 @@ impl Metrics {
 
     pub fn render(&self, cached_objects: usize) -> String {
         let mut out = String::new();
+        let requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         out.push_str("# HELP apiserver_request_total Requests by verb, resource and HTTP code.\n");
         out.push_str("# TYPE apiserver_request_total counter\n");
-        for ((verb, resource, code), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "apiserver_request_total{{verb=\"{verb}\",resource=\"{resource}\",code=\"{code}\"}} {n}"
-            );
+        for ((verb, resource), stats) in requests.iter() {
+            for (code, n) in &stats.by_code {
+                let _ = writeln!(
+                    out,
+                    "apiserver_request_total{{verb=\"{verb}\",resource=\"{resource}\",code=\"{code}\"}} {n}"
+                );
+            }
         }
         out.push_str(
             "# HELP apiserver_request_duration_seconds Request latency by verb and resource.\n",
         );
         out.push_str("# TYPE apiserver_request_duration_seconds histogram\n");
-        for ((verb, resource), h) in self
-            .latencies
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            h.render(
+        for ((verb, resource), stats) in requests.iter() {
+            stats.latency.render(
                 &mut out,
                 "apiserver_request_duration_seconds",
                 &format!("verb=\"{verb}\",resource=\"{resource}\""),
             );
         }
+        drop(requests);
         out.push_str("# HELP apiserver_registered_watchers Open watch requests.\n");
         out.push_str("# TYPE apiserver_registered_watchers gauge\n");
         let _ = writeln!(

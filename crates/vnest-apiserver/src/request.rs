@@ -9,7 +9,8 @@ use vnest_api::status::ApiError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     Version,
-    Health(&'static str),
+    /// /healthz, /livez, /readyz and their per-check paths.
+    Health,
     Metrics,
     OpenApiV2,
     OpenApiV3Index,
@@ -44,9 +45,9 @@ pub fn classify(path: &str) -> Endpoint {
     let trimmed = path.trim_end_matches('/');
     match trimmed {
         "/version" => return Endpoint::Version,
-        "/healthz" => return Endpoint::Health("healthz"),
-        "/livez" => return Endpoint::Health("livez"),
-        "/readyz" => return Endpoint::Health("readyz"),
+        "/healthz" => return Endpoint::Health,
+        "/livez" => return Endpoint::Health,
+        "/readyz" => return Endpoint::Health,
         "/metrics" => return Endpoint::Metrics,
         "/openapi/v2" => return Endpoint::OpenApiV2,
         "/openapi/v3" => return Endpoint::OpenApiV3Index,
@@ -61,7 +62,7 @@ pub fn classify(path: &str) -> Endpoint {
         || trimmed.starts_with("/livez/")
         || trimmed.starts_with("/readyz/")
     {
-        return Endpoint::Health("check");
+        return Endpoint::Health;
     }
     let parts: Vec<&str> = trimmed.split('/').skip(1).collect();
     let (group, version, rest) = match parts.as_slice() {

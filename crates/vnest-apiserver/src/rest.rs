@@ -1059,7 +1059,7 @@ impl Rest {
     }
 
     /// GET/PUT/PATCH of `/scale`: an autoscaling/v1 Scale view of spec.replicas.
-    pub fn scale_of(def: &ResourceDef, obj: &Value) -> Value {
+    pub fn scale_of(obj: &Value) -> Value {
         let selector = obj
             .pointer("/spec/selector/matchLabels")
             .and_then(Value::as_object)
@@ -1097,7 +1097,6 @@ impl Rest {
                 scale_meta.insert(k.into(), v.clone());
             }
         }
-        let _ = def;
         json!({
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",

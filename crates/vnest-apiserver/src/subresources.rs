@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use vnest_api::status::ApiError;
 
 use crate::body::MediaType;
-use crate::objects;
 use crate::rest::{Reply, ResourceDef, Rest};
 
 fn json_reply(status: u16, body: Value) -> Reply {
@@ -52,13 +51,13 @@ pub async fn subresource(
     match (sub, method) {
         ("scale", &Method::GET) => {
             let current = rest.get_object(def, ns, name).await?;
-            Ok(json_reply(200, Rest::scale_of(def, &current)))
+            Ok(json_reply(200, Rest::scale_of(&current)))
         }
         ("scale", &Method::PUT) | ("scale", &Method::PATCH) => {
             let is_patch = method == Method::PATCH;
             let obj = rest
                 .guaranteed_update(def, ns, name, None, false, write, |current| {
-                    let scale = Rest::scale_of(def, current);
+                    let scale = Rest::scale_of(current);
                     let wanted = if is_patch {
                         crate::patching::apply_patch(&scale_def(def), media, &scale, body, vnest_api::patch::FieldValidation::Ignore)?.0
                     } else {
@@ -78,7 +77,7 @@ pub async fn subresource(
                     Ok(next)
                 })
                 .await?;
-            Ok(json_reply(200, Rest::scale_of(def, &obj)))
+            Ok(json_reply(200, Rest::scale_of(&obj)))
         }
         ("finalize", &Method::PUT) if def.resource == "namespaces" => {
             let wanted = crate::body::decode_object(body, media, &def.kind)?;
@@ -175,6 +174,5 @@ fn pod_stream_target(
             "pod {name} does not have a host assigned"
         )));
     }
-    let _ = objects::meta_str(pod, "name");
     Ok(())
 }

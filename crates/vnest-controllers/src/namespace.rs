@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::discovery::{verbs, Discovery, Scope};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::Client;
@@ -65,10 +65,23 @@ pub async fn run(client: Client) {
         let in_progress = in_progress.clone();
         tokio::spawn(async move {
             let mut delay = Duration::from_millis(100);
+            // Discovery is asked once per namespace, not on every retry; an API error
+            // (a resource that went away, say) asks again.
+            let mut resources: Option<Vec<ApiResource>> = None;
             loop {
-                match finalize(&client, &name).await {
+                let pass = match &resources {
+                    Some(r) => finalize(&client, &name, r).await,
+                    None => match deletable_resources(&client).await {
+                        Ok(r) => finalize(&client, &name, resources.insert(r)).await,
+                        Err(e) => Err(e.into()),
+                    },
+                };
+                match pass {
                     Ok(()) => break,
                     Err(e) => {
+                        if matches!(e, NamespaceError::Kube(_)) {
+                            resources = None;
+                        }
                         tracing::debug!(namespace = %name, error = %e, "namespace not finalized yet");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(5));
@@ -82,27 +95,40 @@ pub async fn run(client: Client) {
     }
 }
 
-/// One pass: delete what is left, and finalize when nothing is.
-pub async fn finalize(client: &Client, name: &str) -> Result<(), NamespaceError> {
+/// The namespaced resources that can be listed and deleted by collection.
+pub async fn deletable_resources(client: &Client) -> Result<Vec<ApiResource>, kube::Error> {
     let discovery = Discovery::new(client.clone()).run().await?;
-    let mut remaining = 0usize;
+    let mut out = Vec::new();
     for group in discovery.groups() {
         for (ar, caps) in group.recommended_resources() {
-            if !matches!(caps.scope, Scope::Namespaced)
-                || !caps.supports_operation(verbs::DELETE_COLLECTION)
-                || !caps.supports_operation(verbs::LIST)
+            if matches!(caps.scope, Scope::Namespaced)
+                && caps.supports_operation(verbs::DELETE_COLLECTION)
+                && caps.supports_operation(verbs::LIST)
             {
-                continue;
+                out.push(ar);
             }
-            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), name, &ar);
-            let left = api.list(&ListParams::default().limit(1)).await?;
-            if left.items.is_empty() {
-                continue;
-            }
-            remaining += 1;
-            api.delete_collection(&DeleteParams::background(), &ListParams::default())
-                .await?;
         }
+    }
+    Ok(out)
+}
+
+/// One pass: delete what is left of `resources` in the namespace, and finalize when
+/// nothing is.
+pub async fn finalize(
+    client: &Client,
+    name: &str,
+    resources: &[ApiResource],
+) -> Result<(), NamespaceError> {
+    let mut remaining = 0usize;
+    for ar in resources {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), name, ar);
+        let left = api.list(&ListParams::default().limit(1)).await?;
+        if left.items.is_empty() {
+            continue;
+        }
+        remaining += 1;
+        api.delete_collection(&DeleteParams::background(), &ListParams::default())
+            .await?;
     }
     if remaining > 0 {
         return Err(NamespaceError::NotEmpty(name.to_string()));
