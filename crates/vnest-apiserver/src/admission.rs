@@ -145,12 +145,40 @@ pub async fn bootstrap(rest: &Rest) -> Result<(), ApiError> {
 /// Reviews are answered, never stored. Authorization allows every authenticated user
 /// until RBAC lands, and the answers say so.
 pub fn review(
+    rest: &Rest,
     def: &ResourceDef,
     obj: &Value,
     user: Option<&crate::auth::UserInfo>,
 ) -> Option<Value> {
     let mut answer = obj.clone();
     match (def.group.as_str(), def.kind.as_str()) {
+        ("authentication.k8s.io", "TokenReview") => {
+            let token = obj
+                .pointer("/spec/token")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let audiences: Option<Vec<String>> = obj
+                .pointer("/spec/audiences")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .filter(|a: &Vec<String>| !a.is_empty());
+            answer["status"] = match rest
+                .authn
+                .authenticate_token(token.trim(), audiences.as_deref())
+            {
+                Ok(u) => {
+                    let mut st = json!({"authenticated": true, "user": u.to_json()});
+                    st["audiences"] =
+                        json!(audiences.unwrap_or_else(|| rest.authn.audiences.clone()));
+                    st
+                }
+                Err(e) => json!({"user": {}, "error": e.to_string()}),
+            };
+        }
         (
             "authorization.k8s.io",
             "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview",
@@ -166,11 +194,7 @@ pub fn review(
         }
         ("authentication.k8s.io", "SelfSubjectReview") => {
             let u = user?;
-            let mut info = json!({"username": u.name, "groups": u.groups});
-            if !u.uid.is_empty() {
-                info["uid"] = json!(u.uid);
-            }
-            answer["status"] = json!({"userInfo": info});
+            answer["status"] = json!({"userInfo": u.to_json()});
         }
         _ => return None,
     }

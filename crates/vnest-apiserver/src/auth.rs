@@ -1,23 +1,253 @@
-//! Authentication: client certificates issued by the cluster CA (CN = user, O = groups)
-//! and bearer tokens from a static token file (kube's `--token-auth-file` CSV format:
-//! `token,user,uid,"group1,group2"`).
+//! Authentication: client certificates issued by the cluster CA (CN = user, O = groups),
+//! bearer tokens from a static token file (kube's `--token-auth-file` CSV format:
+//! `token,user,uid,"group1,group2"`), and service-account tokens (bound tokens from
+//! TokenRequest and legacy secret tokens), checked against the watch cache on every
+//! request: the service account and the object a token is bound to must still exist
+//! with the uid the token names.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+use serde_json::Value;
+
+use crate::cache::WatchCache;
+use crate::objects::object_key;
+use crate::satoken::{self, TokenSigner, TokenSubject};
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct UserInfo {
     pub name: String,
     pub uid: String,
     pub groups: Vec<String>,
+    pub extra: BTreeMap<String, Vec<String>>,
 }
+
+/// The user of requests without credentials.
+pub const ANONYMOUS: &str = "system:anonymous";
 
 impl UserInfo {
     pub fn authenticated(name: String, uid: String, mut groups: Vec<String>) -> UserInfo {
         if !groups.iter().any(|g| g == "system:authenticated") {
             groups.push("system:authenticated".into());
         }
-        UserInfo { name, uid, groups }
+        UserInfo {
+            name,
+            uid,
+            groups,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn anonymous() -> UserInfo {
+        UserInfo {
+            name: ANONYMOUS.into(),
+            uid: String::new(),
+            groups: vec!["system:unauthenticated".into()],
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The user of a service account's tokens.
+    pub fn service_account(namespace: &str, name: &str, uid: &str) -> UserInfo {
+        UserInfo::authenticated(
+            format!("system:serviceaccount:{namespace}:{name}"),
+            uid.to_string(),
+            vec![
+                "system:serviceaccounts".into(),
+                format!("system:serviceaccounts:{namespace}"),
+            ],
+        )
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.name == ANONYMOUS
+    }
+
+    /// `userInfo` as TokenReview and SelfSubjectReview print it.
+    pub fn to_json(&self) -> Value {
+        let mut info = serde_json::json!({"username": self.name, "groups": self.groups});
+        if !self.uid.is_empty() {
+            info["uid"] = serde_json::json!(self.uid);
+        }
+        if !self.extra.is_empty() {
+            info["extra"] = serde_json::json!(self.extra);
+        }
+        info
+    }
+}
+
+/// Turns bearer tokens into users.
+pub struct Authenticator {
+    pub static_tokens: HashMap<String, UserInfo>,
+    pub signer: TokenSigner,
+    pub cache: Arc<WatchCache>,
+    /// Audiences the API server accepts (kube's `--api-audiences`, default the issuer).
+    pub audiences: Vec<String>,
+}
+
+/// Why a service-account token was refused (TokenReview reports it).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenRejected {
+    #[error("invalid bearer token")]
+    Invalid,
+    #[error("{0}")]
+    Jwt(#[from] satoken::TokenError),
+    #[error("token audiences {0:?} is invalid for the target audiences {1:?}")]
+    Audience(Vec<String>, Vec<String>),
+    #[error("{0}")]
+    Gone(String),
+}
+
+impl Authenticator {
+    fn cached(&self, group: &str, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.cache
+            .get(&object_key(group, resource, Some(ns), name))
+            .0
+    }
+
+    /// The user a bearer token stands for. `audiences` overrides the API's own (for
+    /// TokenReview's spec.audiences).
+    pub fn authenticate_token(
+        &self,
+        token: &str,
+        audiences: Option<&[String]>,
+    ) -> Result<UserInfo, TokenRejected> {
+        if let Some(u) = self.static_tokens.get(token) {
+            return Ok(u.clone());
+        }
+        if !satoken::looks_like_jwt(token) {
+            return Err(TokenRejected::Invalid);
+        }
+        let now = chrono::Utc::now().timestamp();
+        let claims = self.signer.verify(token, now)?;
+        let subject = satoken::subject(&claims).ok_or(TokenRejected::Invalid)?;
+        let uid_of = |o: &Value| {
+            o.pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        match subject {
+            TokenSubject::Bound {
+                namespace,
+                name,
+                uid,
+                audiences: token_audiences,
+                bound,
+                node,
+                id,
+            } => {
+                let wanted = audiences.unwrap_or(&self.audiences);
+                if !token_audiences.iter().any(|a| wanted.contains(a)) {
+                    return Err(TokenRejected::Audience(token_audiences, wanted.to_vec()));
+                }
+                let sa = self
+                    .cached("", "serviceaccounts", &namespace, &name)
+                    .ok_or_else(|| {
+                        TokenRejected::Gone(format!("serviceaccounts \"{name}\" not found"))
+                    })?;
+                if uid_of(&sa) != uid {
+                    return Err(TokenRejected::Gone(format!(
+                        "service account UID ({uid}) does not match claim ({})",
+                        uid_of(&sa)
+                    )));
+                }
+                let mut user = UserInfo::service_account(&namespace, &name, &uid);
+                if let Some(b) = bound {
+                    let resource = match b.kind.as_str() {
+                        "Pod" => "pods",
+                        "Secret" => "secrets",
+                        _ => "",
+                    };
+                    if !resource.is_empty() {
+                        let obj =
+                            self.cached("", resource, &namespace, &b.name)
+                                .ok_or_else(|| {
+                                    TokenRejected::Gone(format!(
+                                        "{resource} \"{}\" not found",
+                                        b.name
+                                    ))
+                                })?;
+                        if uid_of(&obj) != b.uid {
+                            return Err(TokenRejected::Gone(format!(
+                                "{} UID ({}) does not match claim ({})",
+                                b.kind,
+                                uid_of(&obj),
+                                b.uid
+                            )));
+                        }
+                        if b.kind == "Pod" && obj.pointer("/metadata/deletionTimestamp").is_some() {
+                            return Err(TokenRejected::Gone(format!(
+                                "pod \"{}\" is being deleted",
+                                b.name
+                            )));
+                        }
+                    }
+                    if b.kind == "Pod" {
+                        user.extra.insert(
+                            "authentication.kubernetes.io/pod-name".into(),
+                            vec![b.name.clone()],
+                        );
+                        user.extra
+                            .insert("authentication.kubernetes.io/pod-uid".into(), vec![b.uid]);
+                    }
+                }
+                if let Some((node_name, node_uid)) = node {
+                    user.extra.insert(
+                        "authentication.kubernetes.io/node-name".into(),
+                        vec![node_name],
+                    );
+                    user.extra.insert(
+                        "authentication.kubernetes.io/node-uid".into(),
+                        vec![node_uid],
+                    );
+                }
+                if !id.is_empty() {
+                    user.extra.insert(
+                        "authentication.kubernetes.io/credential-id".into(),
+                        vec![format!("JTI={id}")],
+                    );
+                }
+                Ok(user)
+            }
+            TokenSubject::Legacy {
+                namespace,
+                name,
+                uid,
+                secret,
+            } => {
+                let sec = self
+                    .cached("", "secrets", &namespace, &secret)
+                    .ok_or_else(|| {
+                        TokenRejected::Gone(format!("secrets \"{secret}\" not found"))
+                    })?;
+                let stored = sec
+                    .pointer("/data/token")
+                    .and_then(Value::as_str)
+                    .and_then(|t| {
+                        use base64::Engine;
+                        base64::engine::general_purpose::STANDARD.decode(t).ok()
+                    });
+                if stored.as_deref() != Some(token.as_bytes()) {
+                    return Err(TokenRejected::Gone(format!(
+                        "token does not match the one in secret {secret}"
+                    )));
+                }
+                let sa = self
+                    .cached("", "serviceaccounts", &namespace, &name)
+                    .ok_or_else(|| {
+                        TokenRejected::Gone(format!("serviceaccounts \"{name}\" not found"))
+                    })?;
+                if uid_of(&sa) != uid {
+                    return Err(TokenRejected::Gone(format!(
+                        "service account UID ({uid}) does not match claim ({})",
+                        uid_of(&sa)
+                    )));
+                }
+                Ok(UserInfo::service_account(&namespace, &name, &uid))
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod background;
 pub mod body;
 pub mod cache;
 pub mod discovery;
@@ -16,9 +17,11 @@ pub mod pki;
 pub mod represent;
 pub mod request;
 pub mod rest;
+pub mod satoken;
 pub mod selection;
 pub mod server;
 pub mod subresources;
+pub mod tokencontroller;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

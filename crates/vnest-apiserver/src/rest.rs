@@ -112,6 +112,7 @@ pub struct Rest {
     pub store: Arc<dyn Store>,
     pub cache: Arc<WatchCache>,
     pub discovery: Arc<crate::discovery::Discovery>,
+    pub authn: Arc<crate::auth::Authenticator>,
 }
 
 fn store_err(def: &ResourceDef, name: &str, e: StoreError) -> ApiError {
@@ -664,7 +665,7 @@ impl Rest {
         let (mut obj, warnings) = decode_typed(def, body, media, validation)?;
         self.check_body_type(def, &mut obj, ns)?;
         check_typed_decode(def, &obj)?;
-        if let Some(answer) = crate::admission::review(def, &obj, user) {
+        if let Some(answer) = crate::admission::review(self, def, &obj, user) {
             return Ok(Reply::json(201, answer));
         }
         let dry_run = dry_run(query)?;

@@ -87,10 +87,9 @@ impl Drop for RunningServer {
 }
 
 pub struct ApiServer {
-    pub rest: Rest,
+    pub rest: Arc<Rest>,
     pub discovery: Arc<Discovery>,
     pub metrics: Arc<Metrics>,
-    tokens: HashMap<String, UserInfo>,
     ready: std::sync::atomic::AtomicBool,
 }
 
@@ -177,15 +176,23 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         None => HashMap::new(),
     };
     let discovery = Arc::new(Discovery::new(addr));
+    let signer = crate::satoken::TokenSigner::from_pem(&pki.service_account_key)
+        .map_err(|e| StartError::Tls(e.to_string()))?;
+    let authn = Arc::new(auth::Authenticator {
+        static_tokens: tokens,
+        signer,
+        cache: cache.clone(),
+        audiences: vec![crate::satoken::ISSUER.to_string()],
+    });
     let api = Arc::new(ApiServer {
-        rest: Rest {
+        rest: Arc::new(Rest {
             store,
             cache,
             discovery: discovery.clone(),
-        },
+            authn,
+        }),
         discovery,
         metrics,
-        tokens,
         ready: std::sync::atomic::AtomicBool::new(false),
     });
     crate::admission::bootstrap(&api.rest)
@@ -203,6 +210,10 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
     );
     write_private(&kubeconfig, &text)?;
     let acceptor = TlsAcceptor::from(Arc::new(tls_config(&pki)?));
+    let token_controller = tokio::spawn(crate::tokencontroller::run(
+        api.rest.clone(),
+        pki.ca_cert.clone(),
+    ));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     api.ready.store(true, Ordering::Release);
     let task = tokio::spawn(accept_loop(listener, acceptor, api, stop_rx));
@@ -211,7 +222,7 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         kubeconfig,
         stop,
         task: Some(task),
-        _background: vec![compactor, feeder],
+        _background: vec![compactor, feeder, token_controller],
     })
 }
 
@@ -389,9 +400,12 @@ impl ApiServer {
         // only reach the health and version endpoints.
         let user =
             match header(req.headers(), "authorization").and_then(|h| h.strip_prefix("Bearer ")) {
-                Some(token) => match self.tokens.get(token.trim()) {
-                    Some(u) => Some(u.clone()),
-                    None => return error_response(&ApiError::unauthorized()),
+                Some(token) => match self.rest.authn.authenticate_token(token.trim(), None) {
+                    Ok(u) => Some(u),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "bearer token refused");
+                        return error_response(&ApiError::unauthorized());
+                    }
                 },
                 None => cert_user,
             };

@@ -102,6 +102,16 @@ pub async fn subresource(
                 .await?;
             Ok(json_reply(200, obj))
         }
+        ("token", &Method::POST) if def.group.is_empty() && def.resource == "serviceaccounts" => {
+            let request = match media {
+                MediaType::Protobuf => {
+                    crate::body::decode_protobuf(body, "authentication.k8s.io/v1", "TokenRequest")?
+                }
+                _ => crate::body::decode_object(body, media, "TokenRequest")?,
+            };
+            let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
+            token_request(rest, ns, name, request, crate::rest::is_dry_run(query)).await
+        }
         ("log" | "exec" | "attach" | "portforward", _) if def.resource == "pods" => {
             let pod = rest.get_object(def, ns, name).await?;
             pod_stream_target(name, &pod, sub, query)?;
@@ -175,4 +185,193 @@ fn pod_stream_target(
         )));
     }
     Ok(())
+}
+
+fn token_request_invalid(name: &str, field: &str, value: Value, detail: &str) -> ApiError {
+    let shown = match &value {
+        Value::String(s) => format!("{s:?}"),
+        v => v.to_string(),
+    };
+    let msg = format!("Invalid value: {shown}: {detail}");
+    ApiError::new(
+        422,
+        "Invalid",
+        format!("TokenRequest.authentication.k8s.io \"{name}\" is invalid: {field}: {msg}"),
+    )
+    .with_details(json!({
+        "name": name,
+        "group": "authentication.k8s.io",
+        "kind": "TokenRequest",
+        "causes": [{"reason": "FieldValueInvalid", "message": msg, "field": field}],
+    }))
+}
+
+/// `POST .../serviceaccounts/NAME/token`: a bound token for the service account, as
+/// kube-apiserver's TokenRequest answers it.
+async fn token_request(
+    rest: &Rest,
+    ns: &str,
+    name: &str,
+    mut request: Value,
+    dry_run: bool,
+) -> Result<Reply, ApiError> {
+    use crate::satoken::{
+        BoundClaims, BoundObject, DEFAULT_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS,
+        MIN_EXPIRATION_SECONDS,
+    };
+    let sa_def = ResourceDef {
+        group: String::new(),
+        version: "v1".into(),
+        kind: "ServiceAccount".into(),
+        resource: "serviceaccounts".into(),
+        namespaced: true,
+        verbs: vec![],
+        subresources: vec![],
+    };
+    let sa = rest.get_object(&sa_def, Some(ns), name).await?;
+    let sa_uid = sa
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let spec = request.get("spec").cloned().unwrap_or(json!({}));
+    let expiration = match spec.get("expirationSeconds") {
+        None | Some(Value::Null) => DEFAULT_EXPIRATION_SECONDS,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| ApiError::bad_request("spec.expirationSeconds must be an integer"))?,
+    };
+    if expiration < MIN_EXPIRATION_SECONDS {
+        return Err(token_request_invalid(
+            name,
+            "spec.expirationSeconds",
+            json!(expiration),
+            "may not specify a duration less than 10 minutes",
+        ));
+    }
+    if expiration > MAX_EXPIRATION_SECONDS {
+        return Err(token_request_invalid(
+            name,
+            "spec.expirationSeconds",
+            json!(expiration),
+            "may not specify a duration larger than 2^32 seconds",
+        ));
+    }
+    let mut audiences: Vec<String> = spec
+        .get("audiences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if audiences.is_empty() {
+        audiences = rest.authn.audiences.clone();
+    }
+    let mut bound = None;
+    let mut node = None;
+    if let Some(r) = spec.get("boundObjectRef").filter(|r| !r.is_null()) {
+        let kind = r.get("kind").and_then(Value::as_str).unwrap_or("");
+        let api_version = r.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let obj_name = r.get("name").and_then(Value::as_str).unwrap_or("");
+        let resource = match (api_version, kind) {
+            ("v1", "Pod") => "pods",
+            ("v1", "Secret") => "secrets",
+            _ => {
+                return Err(token_request_invalid(
+                    name,
+                    "spec.boundObjectRef.kind",
+                    json!(kind),
+                    "must be one of Pod, Secret",
+                ))
+            }
+        };
+        let def = ResourceDef {
+            group: String::new(),
+            version: "v1".into(),
+            kind: kind.to_string(),
+            resource: resource.into(),
+            namespaced: true,
+            verbs: vec![],
+            subresources: vec![],
+        };
+        let obj = rest.get_object(&def, Some(ns), obj_name).await?;
+        let uid = obj
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(want) = r
+            .get("uid")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty())
+        {
+            if want != uid {
+                return Err(ApiError::new(
+                    409,
+                    "Conflict",
+                    format!("Operation cannot be fulfilled on {resource} \"{obj_name}\": the UID in the bound object reference ({want}) does not match the UID in record. The object might have been deleted and then recreated"),
+                ));
+            }
+        }
+        if kind == "Pod" {
+            if let Some(node_name) = obj
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+            {
+                let node_key = crate::objects::object_key("", "nodes", None, node_name);
+                if let Some(n) = rest.cache.get(&node_key).0 {
+                    let node_uid = n
+                        .pointer("/metadata/uid")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    node = Some((node_name.to_string(), node_uid));
+                }
+            }
+        }
+        request["spec"]["boundObjectRef"]["uid"] = json!(uid);
+        bound = Some(BoundObject {
+            kind: kind.to_string(),
+            name: obj_name.to_string(),
+            uid,
+        });
+    }
+    let now = chrono::Utc::now();
+    let claims = BoundClaims {
+        namespace: ns.to_string(),
+        service_account: name.to_string(),
+        service_account_uid: sa_uid,
+        audiences: audiences.clone(),
+        issued_at: now.timestamp(),
+        expires_at: now.timestamp() + expiration,
+        bound,
+        node,
+        id: uuid::Uuid::new_v4().to_string(),
+    };
+    let token = if dry_run {
+        String::new()
+    } else {
+        rest.authn
+            .signer
+            .sign(&claims.to_claims())
+            .map_err(|e| ApiError::internal(e.to_string()))?
+    };
+    let expires = (now + chrono::Duration::seconds(expiration))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut answer = json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": {"name": name, "namespace": ns, "creationTimestamp": null},
+        "spec": request.get("spec").cloned().unwrap_or(json!({})),
+        "status": {"token": token, "expirationTimestamp": expires},
+    });
+    answer["spec"]["audiences"] = json!(audiences);
+    answer["spec"]["expirationSeconds"] = json!(expiration);
+    if answer["spec"].get("boundObjectRef").is_none() {
+        answer["spec"]["boundObjectRef"] = Value::Null;
+    }
+    Ok(json_reply(201, answer))
 }
