@@ -19,6 +19,7 @@
 //!   ownership across managers, the default manager name from the user agent).
 //! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
 
+pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;
