@@ -411,7 +411,10 @@ mod tests {
             parse_go_duration("1.5s"),
             Some(chrono::Duration::milliseconds(1500))
         );
-        assert_eq!(parse_go_duration("-2m"), Some(-chrono::Duration::minutes(2)));
+        assert_eq!(
+            parse_go_duration("-2m"),
+            Some(-chrono::Duration::minutes(2))
+        );
         assert_eq!(parse_go_duration("abc"), None);
         assert_eq!(parse_go_duration(""), None);
     }
