@@ -102,14 +102,70 @@ fn count_comprehensions(src: &str) -> u32 {
     n
 }
 
+/// The iteration variables the comprehension macros of `src` bind.
+fn comprehension_vars(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in [".all(", ".exists(", ".exists_one(", ".map(", ".filter("] {
+        for (i, _) in src.match_indices(m) {
+            let rest = &src[i + m.len()..];
+            for part in rest.split(',').take(2) {
+                let ident = part.trim();
+                if !ident.is_empty() && ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    out.push(ident.to_string());
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Expr {
     /// Compiles `src`; the error is the text kube puts after
     /// `compilation failed: `.
     pub(crate) fn compile(src: &str) -> Result<Expr, String> {
         check_shape(src)?;
-        let program = env().compile(src).map_err(|e| format!("ERROR: {e}"))?;
+        let program = env().compile(src).map_err(|e| {
+            let msg = e.to_string();
+            if msg.starts_with("ERROR: ") {
+                msg
+            } else {
+                format!("ERROR: {msg}")
+            }
+        })?;
         let refs = program.references();
         let uses_old_self = refs.has_variable("oldSelf");
+        let bound = comprehension_vars(src);
+        let mut unknown: Vec<&str> = refs
+            .variables()
+            .into_iter()
+            .filter(|v| {
+                !matches!(
+                    *v,
+                    "self"
+                        | "oldSelf"
+                        | "int"
+                        | "uint"
+                        | "double"
+                        | "bool"
+                        | "string"
+                        | "bytes"
+                        | "list"
+                        | "map"
+                        | "null_type"
+                        | "type"
+                        | "dyn"
+                ) && !bound.iter().any(|b| b == v)
+            })
+            .collect();
+        unknown.sort_unstable();
+        if let Some(v) = unknown.first() {
+            return Err(format!(
+                "ERROR: <input>: undeclared reference to '{v}' (in container '')"
+            ));
+        }
         Ok(Expr {
             comprehensions: count_comprehensions(src),
             uses_old_self,
@@ -385,6 +441,11 @@ mod tests {
             Err("no such key: missing".into())
         );
         assert!(Expr::compile("self.a ==").is_err());
+        assert_eq!(
+            Expr::compile("self.a == foo").err(),
+            Some("ERROR: <input>: undeclared reference to 'foo' (in container '')".into())
+        );
+        assert!(Expr::compile("self.m.all(k, v, k == v)").is_ok());
         assert!(Expr::compile("self.a == 1").is_ok_and(|e| !e.uses_old_self()));
         assert!(Expr::compile("self == oldSelf").is_ok_and(|e| e.uses_old_self()));
     }

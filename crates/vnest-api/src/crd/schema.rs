@@ -446,7 +446,13 @@ impl Schema {
             cel_walk(node, v, None, "", false, 0, &mut inner);
         }
         for mut e in inner {
-            e.path = path.to_string();
+            e.path = if e.path.is_empty() {
+                path.to_string()
+            } else if e.path.starts_with('[') {
+                format!("{path}{}", e.path)
+            } else {
+                format!("{path}.{}", e.path)
+            };
             errs.push(e);
         }
     }
