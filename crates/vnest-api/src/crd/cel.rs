@@ -16,10 +16,19 @@ use serde_json::Value;
 /// Longest rule or message expression accepted (characters).
 pub const MAX_EXPRESSION_LEN: usize = 10_000;
 /// Deepest nesting of brackets accepted in an expression.
-pub const MAX_EXPRESSION_NESTING: usize = 32;
+pub const MAX_EXPRESSION_32ING: usize = 32;
 /// Most binary operators accepted in one expression (the parser and the
 /// interpreter recurse along operator chains).
 pub const MAX_EXPRESSION_OPERATORS: usize = 500;
+/// Stack given to the CEL parser and interpreter (both recurse deeply,
+/// far more than a thread's default stack allows in debug builds).
+const CEL_STACK: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a fresh stack of [`CEL_STACK`] bytes (reserved lazily).
+fn on_big_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::grow(CEL_STACK, f)
+}
+
 /// Estimated work above which a rule is not run (elements visited, to the
 /// power of the number of nested comprehensions).
 pub const MAX_ESTIMATED_COST: u128 = 10_000_000;
@@ -81,9 +90,9 @@ fn check_shape(src: &str) -> Result<(), String> {
         }
         prev = c;
     }
-    if max_depth > MAX_EXPRESSION_NESTING {
+    if max_depth > MAX_EXPRESSION_32ING {
         return Err(format!(
-            "expression nests deeper than {MAX_EXPRESSION_NESTING} levels"
+            "expression nests deeper than {MAX_EXPRESSION_32ING} levels"
         ));
     }
     if operators > MAX_EXPRESSION_OPERATORS {
@@ -127,7 +136,7 @@ impl Expr {
     /// `compilation failed: `.
     pub(crate) fn compile(src: &str) -> Result<Expr, String> {
         check_shape(src)?;
-        let program = env().compile(src).map_err(|e| {
+        let program = on_big_stack(|| env().compile(src)).map_err(|e| {
             let msg = e.to_string();
             if msg.starts_with("ERROR: ") {
                 msg
@@ -199,7 +208,7 @@ impl Expr {
         if let Some(old) = old {
             ctx.add_variable_from_value("oldSelf", old.clone());
         }
-        self.program.execute(&ctx).map_err(|e| exec_error(&e))
+        on_big_stack(|| self.program.execute(&ctx).map_err(|e| exec_error(&e)))
     }
 }
 
@@ -456,6 +465,15 @@ mod tests {
         assert!(Expr::compile(&deep).is_err());
         let long = vec!["1"; 2000].join("+");
         assert!(Expr::compile(&long).is_err());
+        // At the limits, parsing and evaluating stay within the stack.
+        let nested = format!("{}1{} == 1", "(".repeat(32), ")".repeat(32));
+        assert_eq!(run(&nested, Value::Null), Ok(CelValue::Bool(true)));
+        let chain = format!("{} == 250", vec!["1"; 250].join(" + "));
+        assert_eq!(run(&chain, Value::Null), Ok(CelValue::Bool(true)));
+        let chain = format!("{} == 495", vec!["1"; 495].join("+"));
+        assert_eq!(run(&chain, Value::Null), Ok(CelValue::Bool(true)));
+        let mixed = format!("{}true{}", "[(".repeat(16), ")]".repeat(16));
+        assert!(run(&mixed, Value::Null).is_ok());
         let items: Vec<Value> = (0..5000).map(Value::from).collect();
         let v = Value::Array(items);
         let err = run("self.all(x, self.all(y, x + y >= 0))", v).unwrap_err();

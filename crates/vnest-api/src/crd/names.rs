@@ -293,7 +293,7 @@ mod tests {
         foreign["spec"]["group"] = json!("other.com");
         let c = crd("a", "apps", "App", &["ap"]);
         assert!(accept_names(&c, &[foreign]).accepted);
-        let r = accept_names(&c, &[other.clone()]);
+        let r = accept_names(&c, std::slice::from_ref(&other));
         assert!(!r.accepted);
         assert_eq!(r.reason, "ShortNamesConflict");
         assert_eq!(r.message, "\"ap\" is already in use");
@@ -302,19 +302,19 @@ mod tests {
             json!({"plural": "apps", "singular": "app", "kind": "App", "listKind": "AppList"})
         );
         let c = crd("a", "widgets", "Thing", &[]);
-        let r = accept_names(&c, &[other.clone()]);
+        let r = accept_names(&c, std::slice::from_ref(&other));
         assert_eq!(
             (r.reason.as_str(), r.message.as_str()),
             ("SingularConflict", "\"widget\" is already in use")
         );
         assert_eq!(r.accepted_names["plural"], json!(""));
         let c = crd("a", "things", "Widget", &[]);
-        let r = accept_names(&c, &[other.clone()]);
+        let r = accept_names(&c, std::slice::from_ref(&other));
         assert_eq!(
             (r.reason.as_str(), r.message.as_str()),
             ("ListKindConflict", "\"WidgetList\" is already in use")
         );
-        let st = names_status(&c, &[other.clone()], "t1");
+        let st = names_status(&c, std::slice::from_ref(&other), "t1");
         assert_eq!(st["conditions"][0]["status"], "False");
         assert_eq!(
             st["conditions"][1],

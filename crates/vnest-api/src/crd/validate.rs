@@ -957,7 +957,7 @@ fn structural_invariants(v: &Value, lvl: Level, p: &str, depth: usize, errs: &mu
             "must be false if x-kubernetes-int-or-string is true",
         ));
     }
-    value_validation(v, ios, lvl, p, depth, errs);
+    value_validation(v, ios, p, depth, errs);
     let t = ty(v);
     if emb && t != "object" {
         if t.is_empty() {
@@ -1044,14 +1044,7 @@ fn is_int_or_string_pair(list: Option<&Value>) -> bool {
 }
 
 /// kube's `validateValueValidation` (the logic junctors and pattern).
-fn value_validation(
-    v: &Value,
-    ios: bool,
-    lvl: Level,
-    p: &str,
-    depth: usize,
-    errs: &mut Vec<FieldError>,
-) {
+fn value_validation(v: &Value, ios: bool, p: &str, depth: usize, errs: &mut Vec<FieldError>) {
     let skip_any_of = ios && is_int_or_string_pair(v.get("anyOf"));
     let skip_first_all_of = ios
         && v.get("allOf")
@@ -1059,24 +1052,23 @@ fn value_validation(
             .is_some_and(|f| is_int_or_string_pair(f.get("anyOf")));
     if !skip_any_of {
         for (i, x) in arr(v, "anyOf").iter().enumerate() {
-            nested(x, false, lvl, &format!("{p}.anyOf[{i}]"), depth + 1, errs);
+            nested(x, false, &format!("{p}.anyOf[{i}]"), depth + 1, errs);
         }
     }
     for (i, x) in arr(v, "allOf").iter().enumerate() {
         nested(
             x,
             skip_first_all_of && i == 0,
-            lvl,
             &format!("{p}.allOf[{i}]"),
             depth + 1,
             errs,
         );
     }
     for (i, x) in arr(v, "oneOf").iter().enumerate() {
-        nested(x, false, lvl, &format!("{p}.oneOf[{i}]"), depth + 1, errs);
+        nested(x, false, &format!("{p}.oneOf[{i}]"), depth + 1, errs);
     }
     if let Some(x) = v.get("not") {
-        nested(x, false, lvl, &join(p, "not"), depth + 1, errs);
+        nested(x, false, &join(p, "not"), depth + 1, errs);
     }
     if let Some(pat) = v.get("pattern").and_then(Value::as_str) {
         if let Err(e) = regex::Regex::new(pat) {
@@ -1090,30 +1082,23 @@ fn value_validation(
 }
 
 /// kube's `validateNestedValueValidation`.
-fn nested(
-    v: &Value,
-    skip_any_of: bool,
-    lvl: Level,
-    p: &str,
-    depth: usize,
-    errs: &mut Vec<FieldError>,
-) {
+fn nested(v: &Value, skip_any_of: bool, p: &str, depth: usize, errs: &mut Vec<FieldError>) {
     if depth > MAX_DEPTH || !v.is_object() {
         return;
     }
     if !skip_any_of {
         for (i, x) in arr(v, "anyOf").iter().enumerate() {
-            nested(x, false, lvl, &format!("{p}.anyOf[{i}]"), depth + 1, errs);
+            nested(x, false, &format!("{p}.anyOf[{i}]"), depth + 1, errs);
         }
     }
     for (i, x) in arr(v, "allOf").iter().enumerate() {
-        nested(x, false, lvl, &format!("{p}.allOf[{i}]"), depth + 1, errs);
+        nested(x, false, &format!("{p}.allOf[{i}]"), depth + 1, errs);
     }
     for (i, x) in arr(v, "oneOf").iter().enumerate() {
-        nested(x, false, lvl, &format!("{p}.oneOf[{i}]"), depth + 1, errs);
+        nested(x, false, &format!("{p}.oneOf[{i}]"), depth + 1, errs);
     }
     if let Some(x) = v.get("not") {
-        nested(x, false, lvl, &join(p, "not"), depth + 1, errs);
+        nested(x, false, &join(p, "not"), depth + 1, errs);
     }
     if let Some(pat) = v.get("pattern").and_then(Value::as_str) {
         if let Err(e) = regex::Regex::new(pat) {
@@ -1125,18 +1110,11 @@ fn nested(
         }
     }
     if let Some(x) = v.get("items").filter(|i| i.is_object()) {
-        nested(x, false, lvl, &join(p, "items"), depth + 1, errs);
+        nested(x, false, &join(p, "items"), depth + 1, errs);
     }
     if let Some(ps) = props(v) {
         for (k, x) in ps {
-            nested(
-                x,
-                false,
-                Level::Field,
-                &format!("{p}.properties[{k}]"),
-                depth + 1,
-                errs,
-            );
+            nested(x, false, &format!("{p}.properties[{k}]"), depth + 1, errs);
         }
     }
     let forbid = |errs: &mut Vec<FieldError>, key: &str, detail: &str| {
@@ -1452,14 +1430,12 @@ fn standard_validate(v: &Value, p: &str, ctx: &Ctx, depth: usize, errs: &mut Vec
                             ));
                         }
                     }
-                    "object" => {
-                        if s(is, "x-kubernetes-map-type") != "atomic" {
-                            errs.push(FieldError::invalid(
-                                &format!("{p}.items.x-kubernetes-map-type"),
-                                Value::Null,
-                                "must be atomic as item of a list with x-kubernetes-list-type=set",
-                            ));
-                        }
+                    "object" if s(is, "x-kubernetes-map-type") != "atomic" => {
+                        errs.push(FieldError::invalid(
+                            &format!("{p}.items.x-kubernetes-map-type"),
+                            Value::Null,
+                            "must be atomic as item of a list with x-kubernetes-list-type=set",
+                        ));
                     }
                     _ => {}
                 }
