@@ -22,7 +22,7 @@ pub const MAX_EXPRESSION_32ING: usize = 32;
 pub const MAX_EXPRESSION_OPERATORS: usize = 500;
 /// Stack given to the CEL parser and interpreter (both recurse deeply,
 /// far more than a thread's default stack allows in debug builds).
-const CEL_STACK: usize = 256 * 1024 * 1024;
+const CEL_STACK: usize = 64 * 1024 * 1024;
 
 /// Runs `f` on a fresh stack of [`CEL_STACK`] bytes (reserved lazily).
 fn on_big_stack<R>(f: impl FnOnce() -> R) -> R {
