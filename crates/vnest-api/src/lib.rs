@@ -17,8 +17,12 @@
 //! - [`defaults`]: create-time defaulting of the built-in types, service IP families, admission mutations.
 //! - [`managed`]: `metadata.managedFields` of non-apply writes (FieldsV1 sets, field
 //!   ownership across managers, the default manager name from the user agent).
+//! - [`crd`]: CustomResourceDefinitions: CRD validation, names acceptance, compiled
+//!   schemas validating (with CEL rules), defaulting and pruning custom objects,
+//!   printer columns.
 //! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
 
+pub mod crd;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;

@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Duplicate,
     /// `FieldValueInvalid` ("Invalid value")
     Invalid,
+    /// `FieldValueTypeInvalid` ("Invalid value"; kube's `field.TypeInvalid`)
+    TypeInvalid,
     /// `FieldValueNotSupported` ("Unsupported value")
     NotSupported,
     /// `FieldValueForbidden` ("Forbidden")
@@ -36,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Required => "FieldValueRequired",
             ErrorKind::Duplicate => "FieldValueDuplicate",
             ErrorKind::Invalid => "FieldValueInvalid",
+            ErrorKind::TypeInvalid => "FieldValueTypeInvalid",
             ErrorKind::NotSupported => "FieldValueNotSupported",
             ErrorKind::Forbidden => "FieldValueForbidden",
             ErrorKind::TooLong => "FieldValueTooLong",
@@ -50,7 +53,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "Not found",
             ErrorKind::Required => "Required value",
             ErrorKind::Duplicate => "Duplicate value",
-            ErrorKind::Invalid => "Invalid value",
+            ErrorKind::Invalid | ErrorKind::TypeInvalid => "Invalid value",
             ErrorKind::NotSupported => "Unsupported value",
             ErrorKind::Forbidden => "Forbidden",
             ErrorKind::TooLong => "Too long",
