@@ -20,10 +20,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "newer than v1.33: 1.33 rejects it (RFC 1035)",
     ),
     (
-        "immutable-service-clusterip",
-        "needs ClusterIP allocation (dev host / syncer issues)",
-    ),
-    (
         "immutable-job-template",
         "message renders kube's internal Go struct",
     ),
@@ -31,20 +27,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "immutable-pod-spec-field",
         "message embeds kube's Go diff of the pod spec",
     ),
-    (
-        "update-without-resourceversion-custom-resource",
-        "CRDs are the CRD issue",
-    ),
-    (
-        "strategic-merge-patch-on-custom-resource",
-        "CRDs are the CRD issue",
-    ),
-    (
-        "apply-without-fieldmanager",
-        "server-side apply is the SSA issue",
-    ),
-    ("apply-conflict", "server-side apply is the SSA issue"),
-    ("apply-kind-mismatch", "server-side apply is the SSA issue"),
     ("quota-exceeded", "resource quota is the controllers issue"),
     (
         "limitrange-max-exceeded",
@@ -61,30 +43,6 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "podsecurity-warn-restricted-accepted-with-warnings",
         "pod security admission is the syncer issue",
-    ),
-    (
-        "rbac-forbidden-impersonated-user",
-        "RBAC and impersonation are the auth issue",
-    ),
-    (
-        "anonymous-api",
-        "anonymous auth is the auth issue (401 until then)",
-    ),
-    (
-        "anonymous-list-configmaps",
-        "anonymous auth is the auth issue (401 until then)",
-    ),
-    (
-        "delete-namespace-response",
-        "needs the namespace controller's Terminating setup",
-    ),
-    (
-        "create-in-terminating-namespace",
-        "needs the namespace controller's Terminating setup",
-    ),
-    (
-        "method-not-allowed-get-tokenreviews",
-        "TokenReview is the auth issue",
     ),
     (
         "watch-very-old-resourceversion",
@@ -128,7 +86,22 @@ async fn send(
     accept: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, Value, String) {
+    send_with(client, method, path, content_type, accept, &[], body).await
+}
+
+async fn send_with(
+    client: &Client,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    extra_headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, Value, String) {
     let mut req = http::Request::builder().method(method).uri(path);
+    for (k, v) in extra_headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -232,6 +205,95 @@ async fn setup(client: &Client) {
         .await;
         assert_eq!(status, 201, "setup {path}: {v}");
     }
+    // A Service with an allocated ClusterIP, for the immutable-field case.
+    let (status, v, _) = send(
+        client,
+        "POST",
+        "/api/v1/namespaces/refcorpus-errors/services?fieldManager=refcorpus-probe",
+        Some("application/json"),
+        None,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "immut-svc"},
+               "spec": {"ports": [{"port": 80}], "selector": {"app": "x"}}})
+        .to_string()
+        .into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "setup service: {v}");
+    // The recording's custom resource: probes.refcorpus.example.com with probe-1.
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "probes.refcorpus.example.com"},
+        "spec": {"group": "refcorpus.example.com", "scope": "Namespaced",
+                 "names": {"plural": "probes", "singular": "probe", "kind": "Probe", "listKind": "ProbeList"},
+                 "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                     "type": "object",
+                     "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}]},
+    });
+    let (status, v, _) = send(
+        client,
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        Some("application/json"),
+        None,
+        crd.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "setup CRD: {v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, v, _) = send(
+            client,
+            "POST",
+            "/apis/refcorpus.example.com/v1/namespaces/refcorpus-errors/probes",
+            Some("application/json"),
+            None,
+            json!({"apiVersion": "refcorpus.example.com/v1", "kind": "Probe", "metadata": {"name": "probe-1"}, "spec": {"size": 1}})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+        if status == 201 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the probe CRD was never served: {status} {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A namespace that stays Terminating: a configmap in it is held by a finalizer.
+    for (path, body) in [
+        (
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "refcorpus-terminating", "labels": {"refcorpus": "sample"}}}),
+        ),
+        (
+            "/api/v1/namespaces/refcorpus-terminating/configmaps",
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["refcorpus.example.com/hold"]}}),
+        ),
+    ] {
+        let (status, v, _) = send(
+            client,
+            "POST",
+            path,
+            Some("application/json"),
+            None,
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, 201, "setup {path}: {v}");
+    }
+    // The first applier of the server-side-apply cases.
+    let (status, v, _) = send(
+        client,
+        "PATCH",
+        "/api/v1/namespaces/refcorpus-errors/configmaps/ssa?fieldManager=manager-a",
+        Some("application/apply-patch+yaml"),
+        None,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: \"1\"\n".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 201, "setup apply: {v}");
     // The stale configmap moves on, so the recorded `<rv>` (we send "1") is stale.
     let (status, _, _) = send(
         client,
@@ -287,11 +349,40 @@ async fn recorded_error_responses_match() {
             .and_then(Value::as_str)
             .is_some_and(|a| a != "Bearer <admin token>")
         {
+            if headers.get("Authorization").and_then(Value::as_str) == Some("<none>") {
+                // Anonymous: no credentials at all.
+                let cp = common::shared();
+                let out = std::process::Command::new("curl")
+                    .args(["-sS", "--cacert"])
+                    .arg(cp.dir.join("pki/ca.crt"))
+                    .args(["-w", "\n%{http_code}"])
+                    .arg(format!("https://127.0.0.1:{}{path}", cp.port))
+                    .output()
+                    .expect("curl");
+                let text = common::stdout(&out);
+                let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+                let got: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+                replayed += 1;
+                let want_status = case["status"].as_u64().unwrap_or(0);
+                let want_msg = case["response_body"]["message"].as_str();
+                let msg_ok = match want_msg {
+                    Some(m) => got["message"] == m,
+                    None => true,
+                };
+                if code.trim() != want_status.to_string() || !msg_ok {
+                    failures.push(format!(
+                        "{name}: got {code} {}, want {want_status} {want_msg:?}",
+                        got["message"]
+                    ));
+                }
+                continue;
+            }
             if name.starts_with("invalid-token") {
-                // A token nobody issued, through kubectl (kube-rs would add the admin
-                // certificate).
-                let out =
-                    common::shared().kubectl(&["get", "--raw", path, "--token", "not-a-token"]);
+                // A token nobody issued, through kubectl with a token-only kubeconfig
+                // (a client certificate would authenticate first, as in kube).
+                let cp = common::shared();
+                let kc = common::token_kubeconfig(cp, "invalid-token", "not-a-token");
+                let out = common::kubectl_with_kubeconfig(&kc, &["get", "--raw", path]);
                 let err = common::stderr(&out);
                 replayed += 1;
                 if out.status.success() || !err.contains("Unauthorized") {
@@ -319,12 +410,22 @@ async fn recorded_error_responses_match() {
             .unwrap_or("")
             .replace("<rv>", &rv)
             .into_bytes();
-        let (status, value, text) = send(
+        let impersonation: Vec<(String, String)> = headers
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .filter(|(k, _)| k.starts_with("Impersonate-"))
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (status, value, text) = send_with(
             &client,
             method,
             path,
             headers.get("Content-Type").and_then(Value::as_str),
             headers.get("Accept").and_then(Value::as_str),
+            &impersonation,
             body,
         )
         .await;

@@ -72,8 +72,9 @@ fn health_metrics_and_anonymous_access() {
     };
     assert_eq!(anon("/healthz"), "200");
     assert_eq!(anon("/version"), "200");
-    assert_eq!(anon("/api"), "401");
-    assert_eq!(anon("/api/v1/namespaces"), "401");
+    // Anonymous requests reach RBAC, which allows only public info.
+    assert_eq!(anon("/api"), "403");
+    assert_eq!(anon("/api/v1/namespaces"), "403");
     common::ok(cp, &["get", "namespaces"]);
     let (code, _, metrics) = curl(&[], "/metrics");
     assert_eq!(code, 200);
@@ -234,15 +235,13 @@ fn static_tokens_and_restart_keep_everything() {
     );
     let ca_before = std::fs::read(dir.join("pki").join("ca.crt")).expect("ca");
     let port = first.port;
-    let authed = first.kubectl(&[
-        "--token",
-        "s3cret",
-        "get",
-        "--raw",
-        "/api/v1/namespaces/keep/configmaps/kept",
-    ]);
+    let alice = common::token_kubeconfig(&first, "alice", "s3cret");
+    let authed = common::kubectl_with_kubeconfig(&alice, &["auth", "whoami", "-o", "json"]);
     assert!(authed.status.success(), "{}", common::stderr(&authed));
-    let bad = first.kubectl(&["--token", "wrong", "get", "--raw", "/api/v1/namespaces"]);
+    let who = common::stdout(&authed);
+    assert!(who.contains("\"alice\"") && who.contains("ops"), "{who}");
+    let wrong = common::token_kubeconfig(&first, "wrong", "wrong");
+    let bad = common::kubectl_with_kubeconfig(&wrong, &["get", "--raw", "/api/v1/namespaces"]);
     assert!(
         common::stderr(&bad).contains("Unauthorized"),
         "{}",

@@ -147,6 +147,12 @@ impl Shared {
 
 /// The one control plane of this test binary (tests use their own namespaces).
 pub fn shared() -> &'static Shared {
+    shared_with(Vec::new())
+}
+
+/// The one control plane of this test binary, started with `extra` flags by whichever
+/// test asks first (a binary must always pass the same flags).
+pub fn shared_with(extra: Vec<String>) -> &'static Shared {
     static CP: OnceLock<Shared> = OnceLock::new();
     CP.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
@@ -166,7 +172,8 @@ pub fn shared() -> &'static Shared {
         std::thread::Builder::new()
             .name("control-plane-keeper".into())
             .spawn(move || {
-                let cp = ControlPlane::start(&dir, &[]);
+                let args: Vec<&str> = extra.iter().map(String::as_str).collect();
+                let cp = ControlPlane::start(&dir, &args);
                 let _ = tx.send(Shared {
                     dir: cp.dir.clone(),
                     kubeconfig: cp.kubeconfig.clone(),
@@ -180,6 +187,36 @@ pub fn shared() -> &'static Shared {
             .expect("keeper thread");
         rx.recv().expect("control plane started")
     })
+}
+
+/// A kubeconfig for `cp` that authenticates with `token` only (no client
+/// certificate: with one, the certificate's user would win, as in kube).
+pub fn token_kubeconfig(cp: &Shared, name: &str, token: &str) -> PathBuf {
+    let admin = std::fs::read_to_string(&cp.kubeconfig).expect("admin kubeconfig");
+    let field = |key: &str| {
+        admin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_default()
+    };
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: u\n  user:\n    token: {token}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n",
+        field("server:"),
+        field("certificate-authority-data:"),
+    );
+    let path = cp.dir.join(format!("{name}.kubeconfig"));
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
+/// Runs kubectl with another kubeconfig.
+pub fn kubectl_with_kubeconfig(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new("kubectl")
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .output()
+        .expect("run kubectl")
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -15,7 +15,13 @@ pub const BOOTSTRAP_NAMESPACES: [&str; 4] =
 
 /// 422 Invalid with kube's message and causes.
 pub fn invalid(def: &ResourceDef, name: &str, errors: &[FieldError]) -> ApiError {
-    let status = validation::invalid_status(&def.group, &def.kind, name, errors);
+    // Custom resources are named by their plural, as kube's CR handler does.
+    let kind = if def.custom.is_some() {
+        &def.resource
+    } else {
+        &def.kind
+    };
+    let status = validation::invalid_status(&def.group, kind, name, errors);
     let message = status
         .get("message")
         .and_then(Value::as_str)
@@ -41,6 +47,19 @@ pub fn name_required(def: &ResourceDef) -> ApiError {
 /// vnest implements do.
 pub fn prepare_create(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
     use vnest_api::defaults;
+    if let Some(cr) = &def.custom {
+        // The status of a resource with a status subresource starts empty.
+        if cr.status_subresource {
+            if let Some(m) = obj.as_object_mut() {
+                m.remove("status");
+            }
+        }
+        return Ok(());
+    }
+    if crate::crd::is_crd_def(def) {
+        crate::crd::default_crd(obj);
+        vnest_api::crd::prepare_for_create(obj);
+    }
     defaults::apply_defaults(&def.group, &def.version, &def.kind, obj);
     defaults::apply_admission_defaults(&def.group, &def.version, &def.kind, obj);
     if def.group.is_empty() && def.kind == "Service" {
@@ -76,7 +95,13 @@ pub fn validate_create(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         def.namespaced,
         validation::name_rule(&def.group, &def.resource),
     );
-    errors.extend(validation::validate_create(&def.group, &def.kind, obj));
+    match &def.custom {
+        Some(cr) => errors.extend(crate::crd::validate(cr, obj, None)),
+        None if crate::crd::is_crd_def(def) => {
+            errors.extend(vnest_api::crd::validate_crd(obj, None))
+        }
+        None => errors.extend(validation::validate_create(&def.group, &def.kind, obj)),
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -91,7 +116,13 @@ pub fn validate_update(def: &ResourceDef, old: &Value, new: &Value) -> Result<()
         def.namespaced,
         validation::name_rule(&def.group, &def.resource),
     );
-    errors.extend(validation::validate_update(&def.group, &def.kind, old, new));
+    match &def.custom {
+        Some(cr) => errors.extend(crate::crd::validate(cr, new, Some(old))),
+        None if crate::crd::is_crd_def(def) => {
+            errors.extend(vnest_api::crd::validate_crd(new, Some(old)))
+        }
+        None => errors.extend(validation::validate_update(&def.group, &def.kind, old, new)),
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -109,6 +140,7 @@ pub async fn bootstrap(rest: &Rest) -> Result<(), ApiError> {
         namespaced: false,
         verbs: vec![],
         subresources: vec!["status".into(), "finalize".into()],
+        custom: None,
     };
     for ns in BOOTSTRAP_NAMESPACES {
         let key = objects::object_key("", "namespaces", None, ns);
@@ -142,8 +174,189 @@ pub async fn bootstrap(rest: &Rest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Reviews are answered, never stored. Authorization allows every authenticated user
-/// until RBAC lands, and the answers say so.
+/// Creates the RBAC policy kube-apiserver bootstraps (roles, cluster roles and their
+/// bindings) where missing. Existing objects are left as the cluster's owners made them.
+pub async fn bootstrap_rbac(rest: &Rest) -> Result<(), ApiError> {
+    use vnest_api::rbac::bootstrap;
+    let groups: [(&str, Vec<Value>); 4] = [
+        ("clusterroles", bootstrap::cluster_roles()),
+        ("clusterrolebindings", bootstrap::cluster_role_bindings()),
+        ("roles", bootstrap::roles()),
+        ("rolebindings", bootstrap::role_bindings()),
+    ];
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (resource, objects_of_kind) in groups {
+        for mut obj in objects_of_kind {
+            let name = objects::meta_str(&obj, "name").unwrap_or("").to_string();
+            let ns = objects::meta_str(&obj, "namespace").map(str::to_string);
+            let key =
+                objects::object_key("rbac.authorization.k8s.io", resource, ns.as_deref(), &name);
+            let (existing, _) = rest
+                .store
+                .get(&key, None)
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            if existing.is_some() {
+                continue;
+            }
+            if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+                meta.insert("creationTimestamp".into(), json!(now));
+            }
+            match rest
+                .store
+                .create(&key, Bytes::from(objects::encode(&obj)))
+                .await
+            {
+                Ok(_) | Err(vnest_store::StoreError::AlreadyExists { .. }) => {}
+                Err(e) => return Err(ApiError::internal(e.to_string())),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `kubernetes` Service in `default` (the first ClusterIP of the service range)
+/// and its Endpoints and EndpointSlice pointing at this server.
+pub async fn bootstrap_kubernetes_service(
+    rest: &Rest,
+    addr: std::net::SocketAddr,
+) -> Result<(), ApiError> {
+    use std::collections::HashMap;
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        ip => ip.to_string(),
+    };
+    let port = addr.port();
+    let first = rest.services.cidr.first().to_string();
+    let resolve = |group: &str, version: &str, resource: &str| {
+        rest.discovery
+            .resolve(group, version, resource)
+            .ok_or_else(|| ApiError::internal(format!("{resource} are not served")))
+    };
+    let manager = "kube-apiserver";
+    let none = HashMap::new();
+    let svc_def = resolve("", "v1", "services")?;
+    if rest
+        .get_object(&svc_def, Some("default"), "kubernetes")
+        .await
+        .is_err()
+    {
+        let svc = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"type": "ClusterIP", "clusterIP": first, "sessionAffinity": "None",
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]},
+        });
+        rest.create(
+            &svc_def,
+            Some("default"),
+            svc.to_string().as_bytes(),
+            crate::body::MediaType::Json,
+            &none,
+            None,
+            manager,
+        )
+        .await?;
+    }
+    let wanted_subsets = json!([{"addresses": [{"ip": ip}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]);
+    let ep_def = resolve("", "v1", "endpoints")?;
+    let write = crate::rest::WriteMeta {
+        manager,
+        subresource: None,
+        apply: false,
+    };
+    match rest
+        .get_object(&ep_def, Some("default"), "kubernetes")
+        .await
+    {
+        Ok(ep) if ep.get("subsets") == Some(&wanted_subsets) => {}
+        Ok(_) => {
+            rest.guaranteed_update(
+                &ep_def,
+                Some("default"),
+                "kubernetes",
+                None,
+                false,
+                write,
+                |cur| {
+                    let mut next = cur.clone();
+                    next["subsets"] = wanted_subsets.clone();
+                    Ok(next)
+                },
+            )
+            .await?;
+        }
+        Err(_) => {
+            let ep = json!({
+                "apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                "subsets": wanted_subsets,
+            });
+            rest.create(
+                &ep_def,
+                Some("default"),
+                ep.to_string().as_bytes(),
+                crate::body::MediaType::Json,
+                &none,
+                None,
+                manager,
+            )
+            .await?;
+        }
+    }
+    let slice_def = resolve("discovery.k8s.io", "v1", "endpointslices")?;
+    let wanted_endpoints = json!([{"addresses": [ip], "conditions": {"ready": true}}]);
+    let wanted_ports = json!([{"name": "https", "port": port, "protocol": "TCP"}]);
+    match rest
+        .get_object(&slice_def, Some("default"), "kubernetes")
+        .await
+    {
+        Ok(s)
+            if s.get("endpoints") == Some(&wanted_endpoints)
+                && s.get("ports") == Some(&wanted_ports) => {}
+        Ok(_) => {
+            rest.guaranteed_update(
+                &slice_def,
+                Some("default"),
+                "kubernetes",
+                None,
+                false,
+                write,
+                |cur| {
+                    let mut next = cur.clone();
+                    next["endpoints"] = wanted_endpoints.clone();
+                    next["ports"] = wanted_ports.clone();
+                    Ok(next)
+                },
+            )
+            .await?;
+        }
+        Err(_) => {
+            let slice = json!({
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                "addressType": "IPv4",
+                "endpoints": wanted_endpoints,
+                "ports": wanted_ports,
+            });
+            rest.create(
+                &slice_def,
+                Some("default"),
+                slice.to_string().as_bytes(),
+                crate::body::MediaType::Json,
+                &none,
+                None,
+                manager,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reviews are answered, never stored: token reviews by the authenticator, access
+/// and rules reviews by the RBAC snapshot, SelfSubjectReview from the request's user.
 pub fn review(
     rest: &Rest,
     def: &ResourceDef,
@@ -179,18 +392,52 @@ pub fn review(
                 Err(e) => json!({"user": {}, "error": e.to_string()}),
             };
         }
-        (
-            "authorization.k8s.io",
-            "SelfSubjectAccessReview" | "SubjectAccessReview" | "LocalSubjectAccessReview",
-        ) => {
-            answer["status"] = json!({"allowed": true, "reason": "vnest allows every authenticated user (no RBAC yet)"});
+        ("authorization.k8s.io", "SelfSubjectAccessReview") => {
+            let u = user?;
+            let spec = obj.get("spec").cloned().unwrap_or(json!({}));
+            answer["status"] = rest.authz.access_review_status(u, &spec, None);
+        }
+        ("authorization.k8s.io", "SubjectAccessReview" | "LocalSubjectAccessReview") => {
+            let spec = obj.get("spec").cloned().unwrap_or(json!({}));
+            let subject = crate::auth::UserInfo {
+                name: spec
+                    .get("user")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                uid: spec
+                    .get("uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                groups: spec
+                    .get("groups")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|g| g.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                extra: spec
+                    .get("extra")
+                    .and_then(|e| serde_json::from_value(e.clone()).ok())
+                    .unwrap_or_default(),
+            };
+            let ns = if def.kind == "LocalSubjectAccessReview" {
+                obj.pointer("/metadata/namespace").and_then(Value::as_str)
+            } else {
+                None
+            };
+            answer["status"] = rest.authz.access_review_status(&subject, &spec, ns);
         }
         ("authorization.k8s.io", "SelfSubjectRulesReview") => {
-            answer["status"] = json!({
-                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
-                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
-                "incomplete": false,
-            });
+            let u = user?;
+            let ns = obj
+                .pointer("/spec/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            answer["status"] = rest.authz.rules_review_status(u, ns);
         }
         ("authentication.k8s.io", "SelfSubjectReview") => {
             let u = user?;

@@ -5,7 +5,7 @@
 //! request: the service account and the object a token is bound to must still exist
 //! with the uid the token names.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,67 +15,7 @@ use crate::cache::WatchCache;
 use crate::objects::object_key;
 use crate::satoken::{self, TokenSigner, TokenSubject};
 
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct UserInfo {
-    pub name: String,
-    pub uid: String,
-    pub groups: Vec<String>,
-    pub extra: BTreeMap<String, Vec<String>>,
-}
-
-/// The user of requests without credentials.
-pub const ANONYMOUS: &str = "system:anonymous";
-
-impl UserInfo {
-    pub fn authenticated(name: String, uid: String, mut groups: Vec<String>) -> UserInfo {
-        if !groups.iter().any(|g| g == "system:authenticated") {
-            groups.push("system:authenticated".into());
-        }
-        UserInfo {
-            name,
-            uid,
-            groups,
-            extra: BTreeMap::new(),
-        }
-    }
-
-    pub fn anonymous() -> UserInfo {
-        UserInfo {
-            name: ANONYMOUS.into(),
-            uid: String::new(),
-            groups: vec!["system:unauthenticated".into()],
-            extra: BTreeMap::new(),
-        }
-    }
-
-    /// The user of a service account's tokens.
-    pub fn service_account(namespace: &str, name: &str, uid: &str) -> UserInfo {
-        UserInfo::authenticated(
-            format!("system:serviceaccount:{namespace}:{name}"),
-            uid.to_string(),
-            vec![
-                "system:serviceaccounts".into(),
-                format!("system:serviceaccounts:{namespace}"),
-            ],
-        )
-    }
-
-    pub fn is_anonymous(&self) -> bool {
-        self.name == ANONYMOUS
-    }
-
-    /// `userInfo` as TokenReview and SelfSubjectReview print it.
-    pub fn to_json(&self) -> Value {
-        let mut info = serde_json::json!({"username": self.name, "groups": self.groups});
-        if !self.uid.is_empty() {
-            info["uid"] = serde_json::json!(self.uid);
-        }
-        if !self.extra.is_empty() {
-            info["extra"] = serde_json::json!(self.extra);
-        }
-        info
-    }
-}
+pub use vnest_api::rbac::{UserInfo, ANONYMOUS};
 
 /// Turns bearer tokens into users.
 pub struct Authenticator {

@@ -2,6 +2,7 @@
 //! themselves are built by `vnest-api` from the registry; this module negotiates the
 //! representation (legacy vs aggregated v2/v2beta1), ETags and 304s.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
@@ -11,9 +12,10 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use vnest_api::discovery::{self as docs, AggregatedVersion};
 use vnest_api::openapi::{GroupVersionSpec, OpenApiDocuments, ResourceSpec, SubresourceSpec};
-use vnest_api::registry::Registry;
+use vnest_api::registry::{Registry, ResourceInfo};
 use vnest_api::status::ApiError;
 
+use crate::crd::CustomResource;
 use crate::request::Endpoint;
 use crate::rest::ResourceDef;
 
@@ -21,12 +23,19 @@ type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible
 
 pub struct Discovery {
     registry: RwLock<Registry>,
+    /// The built-in resources, to rebuild the registry from when CRDs change.
+    builtin: Registry,
+    /// Served versions of established CRDs, by (group, version, plural).
+    custom: RwLock<HashMap<(String, String, String), Arc<CustomResource>>>,
     server_address: String,
     /// Built on first use (they take a moment), rebuilt when the registry changes.
     openapi: RwLock<Option<Arc<OpenApiDocuments>>>,
 }
 
-fn openapi_specs(reg: &Registry) -> Vec<GroupVersionSpec> {
+fn openapi_specs(
+    reg: &Registry,
+    custom: &HashMap<(String, String, String), Arc<CustomResource>>,
+) -> Vec<GroupVersionSpec> {
     let mut gvs: Vec<(String, String)> = vec![(String::new(), "v1".to_string())];
     for g in reg.groups() {
         for v in g.versions {
@@ -54,7 +63,10 @@ fn openapi_specs(reg: &Registry) -> Vec<GroupVersionSpec> {
                             verbs: s.verbs.clone(),
                         })
                         .collect(),
-                    schema: None,
+                    schema: custom
+                        .get(&(r.group.clone(), r.version.clone(), r.resource.clone()))
+                        .and_then(|c| c.version_spec.pointer("/schema/openAPIV3Schema"))
+                        .cloned(),
                 })
                 .collect();
             GroupVersionSpec {
@@ -124,8 +136,11 @@ fn wants_aggregated(headers: &HeaderMap) -> Option<AggregatedVersion> {
 
 impl Discovery {
     pub fn new(addr: SocketAddr) -> Self {
+        let builtin = Registry::builtin();
         Discovery {
-            registry: RwLock::new(Registry::builtin()),
+            registry: RwLock::new(builtin.clone()),
+            builtin,
+            custom: RwLock::new(HashMap::new()),
             server_address: addr.to_string(),
             openapi: RwLock::new(None),
         }
@@ -139,9 +154,56 @@ impl Discovery {
         docs::version_info()
     }
 
+    /// Replaces the served custom resources (the CRD controller calls this).
+    pub fn set_custom_resources(&self, served: Vec<(ResourceInfo, Arc<CustomResource>)>) {
+        let mut reg = self.builtin.clone();
+        let mut custom = HashMap::new();
+        for (info, cr) in served {
+            // A CRD never shadows a built-in resource.
+            if self
+                .builtin
+                .get(&info.group, &info.version, &info.resource)
+                .is_some()
+            {
+                continue;
+            }
+            custom.insert(
+                (
+                    info.group.clone(),
+                    info.version.clone(),
+                    info.resource.clone(),
+                ),
+                cr,
+            );
+            reg.add(info);
+        }
+        let changed = *self.registry() != reg;
+        *self.custom.write().unwrap_or_else(|p| p.into_inner()) = custom;
+        if changed {
+            *self.registry.write().unwrap_or_else(|p| p.into_inner()) = reg;
+        }
+        // Schemas may have changed even when the registry did not.
+        *self.openapi.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The served custom resource behind a group/version/plural, if any.
+    pub fn custom_resource(
+        &self,
+        group: &str,
+        version: &str,
+        resource: &str,
+    ) -> Option<Arc<CustomResource>> {
+        self.custom
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(group.to_string(), version.to_string(), resource.to_string()))
+            .cloned()
+    }
+
     pub fn resolve(&self, group: &str, version: &str, resource: &str) -> Option<ResourceDef> {
         let reg = self.registry();
         let info = reg.get(group, version, resource)?;
+        let custom = self.custom_resource(&info.group, &info.version, &info.resource);
         Some(ResourceDef {
             group: info.group.clone(),
             version: info.version.clone(),
@@ -150,6 +212,7 @@ impl Discovery {
             namespaced: info.namespaced,
             verbs: info.verbs.clone(),
             subresources: info.subresources.iter().map(|s| s.name.clone()).collect(),
+            custom,
         })
     }
 
@@ -234,7 +297,11 @@ impl Discovery {
         {
             return docs.clone();
         }
-        let built = Arc::new(OpenApiDocuments::build(&openapi_specs(&self.registry())));
+        let specs = {
+            let custom = self.custom.read().unwrap_or_else(|p| p.into_inner());
+            openapi_specs(&self.registry(), &custom)
+        };
+        let built = Arc::new(OpenApiDocuments::build(&specs));
         *self.openapi.write().unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
         built
     }

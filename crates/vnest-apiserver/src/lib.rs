@@ -5,10 +5,13 @@
 //! patching) is pure code in `vnest-api`.
 
 pub mod admission;
+pub mod allocation;
 pub mod auth;
+pub mod authz;
 pub mod background;
 pub mod body;
 pub mod cache;
+pub mod crd;
 pub mod discovery;
 pub mod metrics;
 pub mod objects;
@@ -50,6 +53,10 @@ pub struct ServerConfig {
     pub compaction: vnest_store::CompactionPolicy,
     /// Events the watch cache keeps for watches that resume from a past revision.
     pub watch_cache_events: usize,
+    /// Where Service ClusterIPs come from.
+    pub service_cidr: allocation::Cidr,
+    /// Where NodePorts come from.
+    pub node_port_range: (u16, u16),
 }
 
 impl ServerConfig {
@@ -63,6 +70,8 @@ impl ServerConfig {
             cluster_name: "vnest".into(),
             compaction: vnest_store::CompactionPolicy::default(),
             watch_cache_events: 20_000,
+            service_cidr: allocation::Allocator::default().cidr,
+            node_port_range: (30000, 32767),
         }
     }
 }

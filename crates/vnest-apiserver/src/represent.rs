@@ -78,14 +78,18 @@ pub fn represent(
                 }
                 (vec![body], Value::Object(meta))
             };
-            table::table(
-                &def.group,
-                &def.resource,
-                &objects,
-                chrono::Utc::now().timestamp(),
-                include,
-                list_meta,
-            )
+            if let Some(cr) = &def.custom {
+                crate::crd::table(cr, &objects, list_meta, include)
+            } else {
+                table::table(
+                    &def.group,
+                    &def.resource,
+                    &objects,
+                    chrono::Utc::now().timestamp(),
+                    include,
+                    list_meta,
+                )
+            }
         }
     };
     Ok(Reply::Json {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 use vnest_api::status::{success_status, ApiError, Target};
+use vnest_api::validation::FieldError;
 use vnest_store::{RangeRequest, Revision, Store, StoreError};
 
 use crate::body::{decode_object, MediaType};
@@ -27,6 +28,8 @@ pub struct ResourceDef {
     pub namespaced: bool,
     pub verbs: Vec<String>,
     pub subresources: Vec<String>,
+    /// Set for custom resources (CRDs): schema, printer columns, subresources.
+    pub custom: Option<Arc<crate::crd::CustomResource>>,
 }
 
 impl ResourceDef {
@@ -52,20 +55,21 @@ impl ResourceDef {
 
     /// Resources whose spec changes bump metadata.generation.
     fn tracks_generation(&self) -> bool {
-        matches!(
-            (self.group.as_str(), self.resource.as_str()),
-            ("apps", _)
-                | ("batch", _)
-                | ("", "pods")
-                | ("", "replicationcontrollers")
-                | ("discovery.k8s.io", "endpointslices")
-                | ("networking.k8s.io", "ingresses")
-                | ("networking.k8s.io", "networkpolicies")
-                | ("policy", "poddisruptionbudgets")
-                | ("scheduling.k8s.io", "priorityclasses")
-                | ("apiextensions.k8s.io", "customresourcedefinitions")
-                | ("admissionregistration.k8s.io", _)
-        )
+        self.custom.is_some()
+            || matches!(
+                (self.group.as_str(), self.resource.as_str()),
+                ("apps", _)
+                    | ("batch", _)
+                    | ("", "pods")
+                    | ("", "replicationcontrollers")
+                    | ("discovery.k8s.io", "endpointslices")
+                    | ("networking.k8s.io", "ingresses")
+                    | ("networking.k8s.io", "networkpolicies")
+                    | ("policy", "poddisruptionbudgets")
+                    | ("scheduling.k8s.io", "priorityclasses")
+                    | ("apiextensions.k8s.io", "customresourcedefinitions")
+                    | ("admissionregistration.k8s.io", _)
+            )
     }
 
     fn has_status_subresource(&self) -> bool {
@@ -79,6 +83,8 @@ impl ResourceDef {
 pub struct WriteMeta<'a> {
     pub manager: &'a str,
     pub subresource: Option<&'a str>,
+    /// A server-side apply: the merge already wrote managedFields.
+    pub apply: bool,
 }
 
 /// What a handler answers.
@@ -113,6 +119,9 @@ pub struct Rest {
     pub cache: Arc<WatchCache>,
     pub discovery: Arc<crate::discovery::Discovery>,
     pub authn: Arc<crate::auth::Authenticator>,
+    pub authz: Arc<crate::authz::Authz>,
+    /// ClusterIP and NodePort allocation for Services.
+    pub services: crate::allocation::Allocator,
 }
 
 fn store_err(def: &ResourceDef, name: &str, e: StoreError) -> ApiError {
@@ -267,7 +276,7 @@ impl Rest {
         )
     }
 
-    async fn load(
+    pub async fn load(
         &self,
         def: &ResourceDef,
         ns: Option<&str>,
@@ -375,7 +384,10 @@ impl Rest {
             "kind": format!("{}List", def.kind),
             "apiVersion": def.api_version(),
             "metadata": Value::Object(metadata),
-            "items": items.iter().map(|(_, o)| list_item(o)).collect::<Vec<_>>(),
+            "items": items
+                .iter()
+                .map(|(_, o)| if def.custom.is_some() { with_type(def, o) } else { list_item(o) })
+                .collect::<Vec<_>>(),
         });
         Ok(Reply::json(200, list))
     }
@@ -669,6 +681,26 @@ impl Rest {
             return Ok(Reply::json(201, answer));
         }
         let dry_run = dry_run(query)?;
+        let write = WriteMeta {
+            manager,
+            subresource: None,
+            apply: false,
+        };
+        self.create_object(def, ns, obj, warnings, dry_run, write)
+            .await
+    }
+
+    /// Stores a new decoded object: server-set metadata, defaults, admission,
+    /// allocation, managed fields (unless a server-side apply already wrote them).
+    pub async fn create_object(
+        &self,
+        def: &ResourceDef,
+        ns: Option<&str>,
+        mut obj: Value,
+        warnings: Vec<String>,
+        dry_run: bool,
+        write: WriteMeta<'_>,
+    ) -> Result<Reply, ApiError> {
         {
             let meta = meta_mut(&mut obj)?;
             if meta
@@ -711,21 +743,26 @@ impl Rest {
         if name.is_empty() {
             return Err(crate::admission::name_required(def));
         }
+        if def.custom.as_ref().is_some_and(|c| c.terminating) {
+            return Err(ApiError::new(
+                405,
+                "MethodNotAllowed",
+                "create not allowed while custom resource definition is terminating",
+            ));
+        }
         crate::admission::prepare_create(def, &mut obj)?;
         crate::admission::validate_create(def, &obj)?;
+        self.authz.check_rbac_write(def, &obj)?;
         if def.namespaced {
             let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
             self.check_namespace_for_create(def, ns, &name).await?;
         }
-        record_managed_fields(
-            def,
-            None,
-            &mut obj,
-            WriteMeta {
-                manager,
-                subresource: None,
-            },
-        )?;
+        if is_service(def) {
+            self.services
+                .allocate(self, None, &mut obj, dry_run)
+                .await?;
+        }
+        record_managed_fields(def, None, &mut obj, write)?;
         if dry_run {
             return Ok(Reply::Json {
                 status: 201,
@@ -772,10 +809,23 @@ impl Rest {
         }
         meta_mut(&mut obj)?.insert("name".into(), json!(name));
         let precondition = objects::resource_version(&obj).map(str::to_string);
+        if def.custom.is_some() && precondition.is_none() {
+            // Custom resources do not allow unconditional updates.
+            return Err(crate::admission::invalid(
+                def,
+                name,
+                &[FieldError::invalid(
+                    "metadata.resourceVersion",
+                    json!(0),
+                    "must be specified for an update",
+                )],
+            ));
+        }
         let dry_run = dry_run(query)?;
         let write = WriteMeta {
             manager,
             subresource,
+            apply: false,
         };
         self.guaranteed_update(
             def,
@@ -819,6 +869,11 @@ impl Rest {
                 }
             }
             let mut next = mutate(&current)?;
+            if is_service(def) {
+                self.services
+                    .allocate(self, Some(&current), &mut next, dry_run)
+                    .await?;
+            }
             let next_name = objects::meta_str(&next, "name").unwrap_or("").to_string();
             if next_name != name {
                 return Err(ApiError::bad_request(format!(
@@ -828,6 +883,9 @@ impl Rest {
             finish_update(def, &current, &mut next)?;
             record_managed_fields(def, Some(&current), &mut next, write)?;
             crate::admission::validate_update(def, &current, &next)?;
+            if next != current {
+                self.authz.check_rbac_write(def, &next)?;
+            }
             if next == current {
                 // No-op updates do not write (kube keeps the resourceVersion).
                 return Ok(with_type(def, &current));
@@ -942,6 +1000,9 @@ impl Rest {
                 add_finalizer = Some("foregroundDeletion");
             } else if propagation.as_deref() == Some("Orphan") {
                 add_finalizer = Some("orphan");
+            }
+            if crate::crd::is_crd_def(def) && !is_being_deleted(&current) {
+                add_finalizer = Some(crate::crd::CLEANUP_FINALIZER);
             }
             if add_finalizer.is_some() {
                 graceful = true;
@@ -1111,6 +1172,10 @@ impl Rest {
     }
 }
 
+fn is_service(def: &ResourceDef) -> bool {
+    def.group.is_empty() && def.resource == "services"
+}
+
 fn items_last_key(items: &[(String, Arc<Value>)]) -> String {
     items.last().map(|(k, _)| k.clone()).unwrap_or_default()
 }
@@ -1141,6 +1206,9 @@ fn decode_typed(
     validation: vnest_api::patch::FieldValidation,
 ) -> Result<(Value, Vec<String>), ApiError> {
     use vnest_api::fields::{self, FieldsError};
+    if let Some(cr) = &def.custom {
+        return decode_custom(def, cr, body, media, validation);
+    }
     let definition = vnest_api::patch::PatchSchema::builtin().definition_for(
         &def.group,
         &def.version,
@@ -1171,6 +1239,50 @@ fn decode_typed(
             Err(_) => decode_object(body, media, &def.kind).map(|v| (v, Vec::new())),
         },
     }
+}
+
+/// Custom objects: JSON or YAML only; unknown fields are pruned by the schema and
+/// reported per `fieldValidation`; schema defaults are applied.
+fn decode_custom(
+    def: &ResourceDef,
+    cr: &crate::crd::CustomResource,
+    body: &[u8],
+    media: MediaType,
+    validation: vnest_api::patch::FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    use vnest_api::fields::{self, FieldsError};
+    use vnest_api::patch::FieldValidation;
+    if media == MediaType::Protobuf {
+        return Err(ApiError::unsupported_media_type(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+        ));
+    }
+    let (mut obj, mut warnings) =
+        match fields::decode_object(body, media == MediaType::Yaml, None, validation) {
+            Ok(decoded) => (decoded.object, decoded.warnings),
+            Err(FieldsError::Strict(errors)) => {
+                return Err(ApiError::bad_request(fields::strict_decoding_message(
+                    &def.kind,
+                    &def.version,
+                    &errors,
+                )))
+            }
+            Err(_) => (decode_object(body, media, &def.kind)?, Vec::new()),
+        };
+    let findings = crate::crd::prune(cr, &mut obj);
+    match validation {
+        FieldValidation::Strict if !findings.is_empty() => {
+            return Err(ApiError::bad_request(fields::strict_decoding_message(
+                &def.kind,
+                &def.version,
+                &findings,
+            )))
+        }
+        FieldValidation::Warn => warnings.extend(findings),
+        _ => {}
+    }
+    crate::crd::default(cr, &mut obj);
+    Ok((obj, warnings))
 }
 
 /// The `fieldValidation` query parameter (unset means Warn, as in kube-apiserver).
@@ -1315,6 +1427,10 @@ fn merge_for_update(
     mut body: Value,
     subresource: Option<&str>,
 ) -> Value {
+    if crate::crd::is_crd_def(def) && subresource.is_none() {
+        crate::crd::default_crd(&mut body);
+        vnest_api::crd::prepare_for_update(&mut body, current);
+    }
     if def.has_status_subresource() {
         match subresource {
             Some("status") => {
@@ -1350,15 +1466,22 @@ fn record_managed_fields(
     new: &mut Value,
     write: WriteMeta<'_>,
 ) -> Result<(), ApiError> {
+    if write.apply {
+        return Ok(());
+    }
     let definition = vnest_api::patch::PatchSchema::builtin().definition_for(
         &def.group,
         &def.version,
         &def.kind,
     );
-    let entries = vnest_api::managed::update_managed_fields(
+    let source = match def.custom.as_ref().and_then(|c| c.managed_types.as_ref()) {
+        Some(t) => vnest_api::managed::TypeSource::Custom(t),
+        None => vnest_api::managed::TypeSource::Builtin(definition),
+    };
+    let entries = vnest_api::managed::update_managed_fields_typed(
         old,
         new,
-        definition,
+        source,
         write.manager,
         &def.api_version(),
         write.subresource,
@@ -1380,7 +1503,19 @@ fn record_managed_fields(
 /// Server-owned metadata survives any update; generation follows spec changes.
 fn finish_update(def: &ResourceDef, current: &Value, next: &mut Value) -> Result<(), ApiError> {
     let cur_meta = current.get("metadata").cloned().unwrap_or(json!({}));
-    let spec_changed = spec_of(current) != spec_of(next);
+    let spec_changed = if def.custom.as_ref().is_some_and(|c| !c.status_subresource) {
+        // Without a status subresource every non-metadata change is a new generation.
+        let body = |o: &Value| {
+            let mut o = o.clone();
+            if let Some(m) = o.as_object_mut() {
+                m.remove("metadata");
+            }
+            o
+        };
+        body(current) != body(next)
+    } else {
+        spec_of(current) != spec_of(next)
+    };
     let meta = meta_mut(next)?;
     for k in [
         "uid",
@@ -1473,6 +1608,7 @@ mod tests {
             namespaced: true,
             verbs: vec!["list".into(), "watch".into()],
             subresources: vec![],
+            custom: None,
         }
     }
 

@@ -98,7 +98,7 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError 
     move |source| StartError::Io { what, source }
 }
 
-fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, StartError> {
+fn tls_config(pki: &Pki) -> Result<(rustls::ServerConfig, Arc<AnyClientCert>), StartError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(pki.serving_cert.as_bytes())
@@ -113,21 +113,88 @@ fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, StartError> {
             .add(ca)
             .map_err(|e| StartError::Tls(format!("CA: {e}")))?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+    let inner = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots),
         provider.clone(),
     )
     .allow_unauthenticated()
     .build()
     .map_err(|e| StartError::Tls(e.to_string()))?;
+    let verifier = Arc::new(AnyClientCert { inner });
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| StartError::Tls(e.to_string()))?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(verifier.clone())
         .with_single_cert(certs, key)
         .map_err(|e| StartError::Tls(e.to_string()))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
+    Ok((cfg, verifier))
+}
+
+/// Accepts any client certificate whose holder proves possession of its key (the
+/// handshake signature is still checked), so that a certificate from another CA gets
+/// kube-apiserver's 401 on the request instead of a failed handshake. The chain is
+/// verified after the handshake with [`AnyClientCert::trusted`].
+#[derive(Debug)]
+struct AnyClientCert {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+}
+
+impl AnyClientCert {
+    /// Whether the cluster CA issued this certificate chain.
+    fn trusted(&self, chain: &[CertificateDer<'static>]) -> bool {
+        let Some((end, intermediates)) = chain.split_first() else {
+            return false;
+        };
+        self.inner
+            .verify_client_cert(end, intermediates, rustls::pki_types::UnixTime::now())
+            .is_ok()
+    }
+}
+
+impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 fn b64(s: &str) -> String {
@@ -190,6 +257,11 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
             cache,
             discovery: discovery.clone(),
             authn,
+            authz: Arc::new(crate::authz::Authz::default()),
+            services: crate::allocation::Allocator {
+                cidr: config.service_cidr,
+                node_ports: config.node_port_range,
+            },
         }),
         discovery,
         metrics,
@@ -198,6 +270,19 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
     crate::admission::bootstrap(&api.rest)
         .await
         .map_err(|e| StartError::Tls(format!("bootstrap objects: {e}")))?;
+    crate::admission::bootstrap_rbac(&api.rest)
+        .await
+        .map_err(|e| StartError::Tls(format!("bootstrap RBAC policy: {e}")))?;
+    // Serve nothing before the RBAC snapshot reflects the bootstrap policy.
+    api.rest
+        .cache
+        .sync()
+        .await
+        .map_err(|e| StartError::Tls(format!("watch cache: {e}")))?;
+    api.rest.authz.rebuild(&api.rest.cache);
+    crate::admission::bootstrap_kubernetes_service(&api.rest, addr)
+        .await
+        .map_err(|e| StartError::Tls(format!("the kubernetes service: {e}")))?;
     let host = match addr.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
@@ -209,20 +294,31 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
         &config.cluster_name,
     );
     write_private(&kubeconfig, &text)?;
-    let acceptor = TlsAcceptor::from(Arc::new(tls_config(&pki)?));
+    let (tls, client_certs) = tls_config(&pki)?;
+    let acceptor = TlsAcceptor::from(Arc::new(tls));
+    let crd_controller = tokio::spawn(crate::crd::run(api.rest.clone()));
+    let rbac_loop = tokio::spawn(crate::authz::run(api.rest.clone()));
+    let ip_repair = tokio::spawn(crate::allocation::run_repair(api.rest.clone()));
     let token_controller = tokio::spawn(crate::tokencontroller::run(
         api.rest.clone(),
         pki.ca_cert.clone(),
     ));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     api.ready.store(true, Ordering::Release);
-    let task = tokio::spawn(accept_loop(listener, acceptor, api, stop_rx));
+    let task = tokio::spawn(accept_loop(listener, acceptor, client_certs, api, stop_rx));
     Ok(RunningServer {
         addr,
         kubeconfig,
         stop,
         task: Some(task),
-        _background: vec![compactor, feeder, token_controller],
+        _background: vec![
+            compactor,
+            feeder,
+            token_controller,
+            crd_controller,
+            rbac_loop,
+            ip_repair,
+        ],
     })
 }
 
@@ -242,9 +338,20 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), StartError> {
     std::fs::rename(&tmp, path).map_err(io_err(path.display().to_string()))
 }
 
+/// What the client certificate of a connection says.
+#[derive(Clone, Debug)]
+pub enum ClientCert {
+    None,
+    User(UserInfo),
+    /// Not issued by the cluster CA (or unreadable): requests get 401 unless a bearer
+    /// token authenticates them.
+    Untrusted,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
+    client_certs: Arc<AnyClientCert>,
     api: Arc<ApiServer>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -263,6 +370,7 @@ async fn accept_loop(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let api = api.clone();
+        let client_certs = client_certs.clone();
         tokio::spawn(async move {
             let tls =
                 match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
@@ -273,12 +381,16 @@ async fn accept_loop(
                     }
                     Err(_) => return,
                 };
-            let user = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .and_then(|c| auth::user_from_certificate(c.as_ref()));
+            let user = match tls.get_ref().1.peer_certificates() {
+                None | Some([]) => ClientCert::None,
+                Some(chain) if client_certs.trusted(chain) => {
+                    match auth::user_from_certificate(chain[0].as_ref()) {
+                        Some(u) => ClientCert::User(u),
+                        None => ClientCert::Untrusted,
+                    }
+                }
+                Some(_) => ClientCert::Untrusted,
+            };
             let service = hyper::service::service_fn(move |req| {
                 let api = api.clone();
                 let user = user.clone();
@@ -391,29 +503,44 @@ impl ApiServer {
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
-        cert_user: Option<UserInfo>,
+        cert: ClientCert,
     ) -> Response<Body> {
         let start = Instant::now();
         let path = req.uri().path().to_string();
         let endpoint = classify(&path);
-        // Authentication: a bad token fails even on public paths; no credentials at all
-        // only reach the health and version endpoints.
-        let user =
-            match header(req.headers(), "authorization").and_then(|h| h.strip_prefix("Bearer ")) {
-                Some(token) => match self.rest.authn.authenticate_token(token.trim(), None) {
-                    Ok(u) => Some(u),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "bearer token refused");
-                        return error_response(&ApiError::unauthorized());
-                    }
-                },
-                None => cert_user,
-            };
-        let public = matches!(endpoint, Endpoint::Version | Endpoint::Health);
-        if user.is_none() && !public {
-            return error_response(&ApiError::unauthorized());
+        // Authentication in kube's order: a client certificate from the cluster CA
+        // wins; otherwise a bearer token must be valid (a bad one fails even on
+        // public paths); no credentials at all is the anonymous user.
+        let bearer = header(req.headers(), "authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim);
+        let user = match (cert, bearer) {
+            (ClientCert::User(u), _) => Some(u),
+            (_, Some(token)) => match self.rest.authn.authenticate_token(token, None) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    tracing::debug!(error = %e, "bearer token refused");
+                    return error_response(&ApiError::unauthorized());
+                }
+            },
+            (ClientCert::Untrusted, None) => return error_response(&ApiError::unauthorized()),
+            (ClientCert::None, None) => None,
+        };
+        let user = user.unwrap_or_else(UserInfo::anonymous);
+        let user = match crate::authz::impersonate(&self.rest.authz, &user, req.headers()) {
+            Ok(Some(target)) => target,
+            Ok(None) => user,
+            Err(e) => return error_response(&e),
+        };
+        let query = parse_query(req.uri().query());
+        let attrs = crate::authz::attributes(req.method(), &path, &endpoint, &query);
+        if let Err(e) = self.rest.authz.check(&user, &attrs) {
+            self.metrics.record_request("", "", e.code, start.elapsed());
+            return error_response(&e);
         }
-        let (verb, resource, response) = self.dispatch(req, endpoint, user.as_ref()).await;
+        let (verb, resource, response) = crate::authz::REQUEST_USER
+            .scope(user.clone(), self.dispatch(req, endpoint, Some(&user)))
+            .await;
         let code = response.status().as_u16();
         self.metrics
             .record_request(verb, &resource, code, start.elapsed());
@@ -558,6 +685,27 @@ impl ApiServer {
         };
         let media = media_type(content_type.as_deref());
         let verb: &'static str;
+        // Verbs a resource does not serve (list on tokenreviews, get on reviews).
+        let needed = match (method, name, sub) {
+            (&Method::GET, None, None)
+                if query
+                    .get("watch")
+                    .is_some_and(|w| crate::request::go_bool(w)) =>
+            {
+                Some("watch")
+            }
+            (&Method::GET, None, None) => Some("list"),
+            (&Method::GET, Some(_), None) => Some("get"),
+            (&Method::PUT, Some(_), None) => Some("update"),
+            (&Method::PATCH, Some(_), None) => Some("patch"),
+            (&Method::DELETE, Some(_), None) => Some("delete"),
+            _ => None,
+        };
+        if let Some(v) = needed {
+            if !def.verbs.is_empty() && !def.has_verb(v) {
+                return ("", Err(ApiError::method_not_allowed()));
+            }
+        }
         let result = match (method, name, sub) {
             (&Method::GET, None, None) => {
                 let opts = match ListOptions::parse(&query) {

@@ -28,7 +28,15 @@ fn scale_def(def: &ResourceDef) -> ResourceDef {
         namespaced: def.namespaced,
         verbs: vec![],
         subresources: vec![],
+        custom: None,
     }
+}
+
+fn scale_of(def: &ResourceDef, obj: &Value) -> Value {
+    def.custom
+        .as_ref()
+        .and_then(|cr| crate::crd::scale_of(cr, obj))
+        .unwrap_or_else(|| Rest::scale_of(obj))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -47,17 +55,18 @@ pub async fn subresource(
     let write = crate::rest::WriteMeta {
         manager,
         subresource: Some(sub),
+        apply: false,
     };
     match (sub, method) {
         ("scale", &Method::GET) => {
             let current = rest.get_object(def, ns, name).await?;
-            Ok(json_reply(200, Rest::scale_of(&current)))
+            Ok(json_reply(200, scale_of(def, &current)))
         }
         ("scale", &Method::PUT) | ("scale", &Method::PATCH) => {
             let is_patch = method == Method::PATCH;
             let obj = rest
                 .guaranteed_update(def, ns, name, None, false, write, |current| {
-                    let scale = Rest::scale_of(current);
+                    let scale = scale_of(def, current);
                     let wanted = if is_patch {
                         crate::patching::apply_patch(&scale_def(def), media, &scale, body, vnest_api::patch::FieldValidation::Ignore)?.0
                     } else {
@@ -73,11 +82,14 @@ pub async fn subresource(
                         .with_details(json!({"name": name, "group": "autoscaling", "kind": "Scale", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: {replicas}: must be greater than or equal to 0"), "field": "spec.replicas"}]})));
                     }
                     let mut next = current.clone();
-                    next["spec"]["replicas"] = json!(replicas);
+                    match &def.custom {
+                        Some(cr) => crate::crd::set_replicas(cr, &mut next, replicas),
+                        None => next["spec"]["replicas"] = json!(replicas),
+                    }
                     Ok(next)
                 })
                 .await?;
-            Ok(json_reply(200, Rest::scale_of(&obj)))
+            Ok(json_reply(200, scale_of(def, &obj)))
         }
         ("finalize", &Method::PUT) if def.resource == "namespaces" => {
             let wanted = crate::body::decode_object(body, media, &def.kind)?;
@@ -227,6 +239,7 @@ async fn token_request(
         namespaced: true,
         verbs: vec![],
         subresources: vec![],
+        custom: None,
     };
     let sa = rest.get_object(&sa_def, Some(ns), name).await?;
     let sa_uid = sa
@@ -295,6 +308,7 @@ async fn token_request(
             namespaced: true,
             verbs: vec![],
             subresources: vec![],
+            custom: None,
         };
         let obj = rest.get_object(&def, Some(ns), obj_name).await?;
         let uid = obj

@@ -29,6 +29,7 @@ fn secret_def() -> ResourceDef {
         namespaced: true,
         verbs: vec![],
         subresources: vec![],
+        custom: None,
     }
 }
 
@@ -162,6 +163,7 @@ async fn reconcile(rest: &Rest, ca_pem: &str, secret: &Value) {
             let write = WriteMeta {
                 manager: "kube-controller-manager",
                 subresource: None,
+                apply: false,
             };
             let result = rest
                 .guaranteed_update(&def, Some(ns), name, None, false, write, |current| {

@@ -4,7 +4,9 @@
 //! Figures: process start to the first 200 on /readyz; idle RSS; RSS with 10,000
 //! configmaps; creates/s with 16 and 64 concurrent clients; latency of listing 10,000
 //! configmaps; event delivery latency p50/p99 to 100 watchers of one namespace while
-//! objects are created.
+//! objects are created; creates/s of a custom resource whose CRD has a 50-field
+//! schema; request latency of a user authorized by RBAC among 1,000 roles and 1,000
+//! bindings against the same request by a system:masters user.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -123,10 +125,15 @@ pub async fn run_api(opts: ApiBenchOptions) -> anyhow::Result<()> {
         .port();
     progress("starting vnest control-plane");
     let started = Instant::now();
+    let tokens =
+        std::env::temp_dir().join(format!("vnest-bench-tokens-{}.csv", std::process::id()));
+    std::fs::write(&tokens, format!("{BENCH_TOKEN},bench-user,2001\n"))?;
     let child = Command::new(&exe)
         .args(["control-plane", "--data-dir"])
         .arg(&dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--token-auth-file")
+        .arg(&tokens)
         .env("VNEST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -252,6 +259,12 @@ pub async fn run_api(opts: ApiBenchOptions) -> anyhow::Result<()> {
     }
     let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     lat.sort_by(|a, b| a.total_cmp(b));
+
+    progress("custom resources: a CRD with a 50-field schema");
+    let crd_rate = crd_creates(&clients[..16], &admin, opts.objects / 5).await?;
+    progress("RBAC: 1,000 roles and 1,000 bindings");
+    let (rbac_p50, rbac_p99, masters_p50, masters_p99) = rbac_overhead(&admin, &kubeconfig).await?;
+    let _ = std::fs::remove_file(&tokens);
     drop(server);
 
     let report = json!({
@@ -267,6 +280,12 @@ pub async fn run_api(opts: ApiBenchOptions) -> anyhow::Result<()> {
         "watch_events_delivered": delivered,
         "watch_delivery_ms_p50": percentile(&lat, 0.5),
         "watch_delivery_ms_p99": percentile(&lat, 0.99),
+        "crd_objects": opts.objects / 5,
+        "crd_creates_per_sec_16_clients": crd_rate,
+        "get_ms_p50_rbac_user": rbac_p50,
+        "get_ms_p99_rbac_user": rbac_p99,
+        "get_ms_p50_system_masters": masters_p50,
+        "get_ms_p99_system_masters": masters_p99,
     });
     if opts.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -306,6 +325,180 @@ pub async fn run_api(opts: ApiBenchOptions) -> anyhow::Result<()> {
             percentile(&lat, 0.99),
             delivered
         );
+        println!(
+            "  creates/s of a 50-field custom resource  {:>10.0} ({} objects, 16 clients)",
+            crd_rate,
+            opts.objects / 5
+        );
+        println!(
+            "  GET p50 / p99, RBAC user (1k roles)    {:>6.2} / {:.2} ms",
+            rbac_p50, rbac_p99
+        );
+        println!(
+            "  GET p50 / p99, system:masters          {:>6.2} / {:.2} ms",
+            masters_p50, masters_p99
+        );
     }
     Ok(())
+}
+
+const BENCH_TOKEN: &str = "vnest-bench-user-token";
+const WIDE_FIELDS: usize = 50;
+
+/// A CRD whose spec has 50 typed fields (strings with patterns, bounded integers,
+/// booleans, enums), and creates/s of its objects.
+async fn crd_creates(clients: &[Client], admin: &Client, count: usize) -> anyhow::Result<f64> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let mut props = serde_json::Map::new();
+    for i in 0..WIDE_FIELDS {
+        let schema = match i % 4 {
+            0 => json!({"type": "string", "maxLength": 64, "pattern": "^[a-z0-9-]*$"}),
+            1 => json!({"type": "integer", "minimum": 0, "maximum": 1000000}),
+            2 => json!({"type": "boolean"}),
+            _ => json!({"type": "string", "enum": ["a", "b", "c"]}),
+        };
+        props.insert(format!("field{i}"), schema);
+    }
+    let crd: CustomResourceDefinition = serde_json::from_value(json!({
+        "metadata": {"name": "wides.bench.example.com"},
+        "spec": {
+            "group": "bench.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "wides", "singular": "wide", "kind": "Wide", "listKind": "WideList"},
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": {"type": "object", "properties": props}},
+            }}}],
+        },
+    }))?;
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    crds.create(&PostParams::default(), &crd).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let c = crds.get("wides.bench.example.com").await?;
+        let established = c
+            .status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True");
+        if established {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the benchmark CRD was not established in 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("bench.example.com", "v1", "Wide"),
+        "wides",
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in clients {
+        let api: Api<DynamicObject> = Api::namespaced_with(c.clone(), "bench", &ar);
+        let next = next.clone();
+        let ar = ar.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let mut spec = serde_json::Map::new();
+                for f in 0..WIDE_FIELDS {
+                    let v = match f % 4 {
+                        0 => json!(format!("value-{i}-{f}")),
+                        1 => json!(i * f),
+                        2 => json!(i % 2 == 0),
+                        _ => json!("b"),
+                    };
+                    spec.insert(format!("field{f}"), v);
+                }
+                let mut obj = DynamicObject::new(&format!("wide-{i}"), &ar);
+                obj.data = json!({"spec": spec});
+                api.create(&PostParams::default(), &obj).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(count as f64 / start.elapsed().as_secs_f64())
+}
+
+/// 1,000 Roles and 1,000 RoleBindings across 100 namespaces for 1,000 other users,
+/// then GET latency of one configmap by a user the last binding authorizes, against
+/// the same GET by the system:masters admin. Returns (rbac p50, p99, masters p50, p99).
+async fn rbac_overhead(admin: &Client, kubeconfig: &Path) -> anyhow::Result<(f64, f64, f64, f64)> {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let ns_api: Api<Namespace> = Api::all(admin.clone());
+    for n in 0..100 {
+        let ns: Namespace =
+            serde_json::from_value(json!({"metadata": {"name": format!("rbac-{n}")}}))?;
+        ns_api.create(&PostParams::default(), &ns).await?;
+    }
+    for i in 0..1000 {
+        let ns = format!("rbac-{}", i % 100);
+        let roles: Api<Role> = Api::namespaced(admin.clone(), &ns);
+        let role: Role = serde_json::from_value(json!({
+            "metadata": {"name": format!("role-{i}")},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list"], "resourceNames": [format!("cm-{i}")]},
+                      {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}],
+        }))?;
+        roles.create(&PostParams::default(), &role).await?;
+        let bindings: Api<RoleBinding> = Api::namespaced(admin.clone(), &ns);
+        let user = if i == 999 {
+            "bench-user".to_string()
+        } else {
+            format!("user-{i}")
+        };
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "metadata": {"name": format!("binding-{i}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("role-{i}")},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+        }))?;
+        bindings.create(&PostParams::default(), &binding).await?;
+    }
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "rbac-99");
+    cms.create(&PostParams::default(), &configmap("cm-999"))
+        .await?;
+    // The user's client: the admin kubeconfig's server and CA, the static token.
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)?;
+    let mut cfg = Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+    cfg.auth_info = kube::config::AuthInfo {
+        token: Some(BENCH_TOKEN.to_string().into()),
+        ..Default::default()
+    };
+    let user = Client::try_from(cfg)?;
+    let user_cms: Api<ConfigMap> = Api::namespaced(user, "rbac-99");
+    // The binding takes effect once the snapshot is rebuilt.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while user_cms.get("cm-999").await.is_err() {
+        if Instant::now() > deadline {
+            bail!("the benchmark user was never authorized");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let measure = |api: Api<ConfigMap>| async move {
+        let mut ms = Vec::new();
+        for _ in 0..2000 {
+            let t = Instant::now();
+            api.get("cm-999").await?;
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        ms.sort_by(|a, b| a.total_cmp(b));
+        Ok::<_, anyhow::Error>(ms)
+    };
+    let rbac = measure(user_cms).await?;
+    let masters = measure(cms).await?;
+    Ok((
+        percentile(&rbac, 0.5),
+        percentile(&rbac, 0.99),
+        percentile(&masters, 0.5),
+        percentile(&masters, 0.99),
+    ))
 }

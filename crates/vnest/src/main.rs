@@ -116,6 +116,24 @@ struct ControlPlaneArgs {
     /// Controllers not to run, comma separated (known: namespace, serviceaccount).
     #[arg(long, value_delimiter = ',')]
     disable_controllers: Vec<String>,
+    /// IPv4 range Service ClusterIPs are allocated from.
+    #[arg(long, default_value = vnest_apiserver::allocation::DEFAULT_SERVICE_CIDR)]
+    service_cidr: String,
+    /// Range NodePorts are allocated from, `FIRST-LAST`.
+    #[arg(long, default_value = "30000-32767")]
+    service_node_port_range: String,
+}
+
+/// Parses `FIRST-LAST` port ranges.
+fn port_range(s: &str) -> anyhow::Result<(u16, u16)> {
+    let (lo, hi) = s
+        .split_once('-')
+        .with_context(|| format!("invalid port range {s:?}: expected FIRST-LAST"))?;
+    let (lo, hi): (u16, u16) = (lo.trim().parse()?, hi.trim().parse()?);
+    if lo == 0 || lo > hi {
+        anyhow::bail!("invalid port range {s:?}");
+    }
+    Ok((lo, hi))
 }
 
 fn init_logging() {
@@ -138,6 +156,8 @@ async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
         interval: std::time::Duration::from_secs(args.compaction_interval_seconds.max(1)),
     };
     cfg.watch_cache_events = args.watch_cache_events;
+    cfg.service_cidr = vnest_apiserver::allocation::Cidr::parse(&args.service_cidr)?;
+    cfg.node_port_range = port_range(&args.service_node_port_range)?;
     if args.store == StoreKind::Etcd {
         let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
         etcd.ca_file = args.etcd_cafile;

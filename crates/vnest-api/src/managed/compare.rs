@@ -74,7 +74,7 @@ fn empty_map(m: Option<&Map<String, Value>>) -> bool {
 }
 
 /// A list item's path element, `None` when it cannot have one.
-fn item_element(rel: &ListRel, item: &Value) -> Option<PathElement> {
+pub(crate) fn item_element(rel: &ListRel, item: &Value) -> Option<PathElement> {
     match rel {
         ListRel::Atomic => None,
         ListRel::Set => match item {

@@ -25,6 +25,7 @@
 //! non-pointer struct is always present (so it is never "added" and its path is not
 //! owned), and fields without `omitempty` are always written.
 
+mod apply;
 mod compare;
 mod fill;
 mod schema;
@@ -35,6 +36,7 @@ mod zero;
 
 use serde_json::{Map, Value};
 
+pub use apply::{apply, ApplyError, ApplyRequest, Conflict};
 use compare::compare;
 use schema::{Ty, Types};
 use set::{PathElement, Set};
@@ -73,6 +75,56 @@ pub enum ManagedFieldsError {
     /// The `fieldsV1` of an entry is malformed.
     #[error("error decoding versioned set of managed fields entry {0}: {1}")]
     Fields(usize, Box<ManagedFieldsError>),
+}
+
+/// The type tree of a custom resource version (from its `openAPIV3Schema`), built
+/// once per CRD version and kept by the caller.
+#[derive(Debug, Clone)]
+pub struct CustomTypes {
+    types: Types,
+    root: String,
+}
+
+impl CustomTypes {
+    pub fn from_openapi_v3(schema: &Value) -> CustomTypes {
+        let (types, root) = Types::from_openapi_v3(schema);
+        CustomTypes { types, root }
+    }
+}
+
+/// Where the type information of an object comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum TypeSource<'a> {
+    /// A built-in type by OpenAPI definition (`None`: no schema, everything free-form
+    /// below the object's metadata).
+    Builtin(Option<&'a str>),
+    /// A custom resource with a schema.
+    Custom(&'a CustomTypes),
+}
+
+impl<'a> TypeSource<'a> {
+    fn resolve(self) -> (&'a Types, Ty<'a>) {
+        match self {
+            TypeSource::Builtin(definition) => {
+                let types = Types::builtin();
+                (types, types.root(definition))
+            }
+            TypeSource::Custom(c) => (&c.types, c.types.root(Some(&c.root))),
+        }
+    }
+}
+
+/// kube's order of managedFields entries: Apply before Update, then by time, manager,
+/// apiVersion and subresource.
+fn sort_entries(entries: &mut [Entry]) {
+    entries.sort_by(|p, q| {
+        p.operation
+            .cmp(&q.operation)
+            .then_with(|| p.seconds().cmp(&q.seconds()))
+            .then_with(|| p.manager.cmp(&q.manager))
+            .then_with(|| p.api_version.cmp(&q.api_version))
+            .then_with(|| p.subresource.cmp(&q.subresource))
+    });
 }
 
 /// kube's cap on `Update` entries.
@@ -411,8 +463,32 @@ pub fn update_managed_fields(
     status_is_subresource: bool,
     time: &str,
 ) -> Value {
-    let types = Types::builtin();
-    let ty = types.root(definition);
+    update_managed_fields_typed(
+        old,
+        new,
+        TypeSource::Builtin(definition),
+        manager,
+        api_version,
+        subresource,
+        status_is_subresource,
+        time,
+    )
+}
+
+/// [`update_managed_fields`] with the type information given explicitly (custom
+/// resources with a schema).
+#[allow(clippy::too_many_arguments)]
+pub fn update_managed_fields_typed(
+    old: Option<&Value>,
+    new: &Value,
+    source: TypeSource<'_>,
+    manager: &str,
+    api_version: &str,
+    subresource: Option<&str>,
+    status_is_subresource: bool,
+    time: &str,
+) -> Value {
+    let (types, ty) = source.resolve();
     let mut entries = base_entries(old, new, subresource.is_some());
 
     let lhs = typed(types, ty, old);
@@ -455,14 +531,7 @@ pub fn update_managed_fields(
     }
 
     cap_update_managers(&mut entries);
-    entries.sort_by(|p, q| {
-        p.operation
-            .cmp(&q.operation)
-            .then_with(|| p.seconds().cmp(&q.seconds()))
-            .then_with(|| p.manager.cmp(&q.manager))
-            .then_with(|| p.api_version.cmp(&q.api_version))
-            .then_with(|| p.subresource.cmp(&q.subresource))
-    });
+    sort_entries(&mut entries);
     Value::Array(entries.iter().map(Entry::encode).collect())
 }
 

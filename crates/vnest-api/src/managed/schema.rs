@@ -67,6 +67,9 @@ pub(crate) struct Def {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Types {
     defs: HashMap<String, Def>,
+    /// Where definitions this set lacks come from (the built-in types, for the
+    /// `ObjectMeta` of custom resources).
+    fallback: Option<&'static Types>,
 }
 
 /// A position in the type tree.
@@ -157,6 +160,100 @@ fn shape(prop: &Map<String, Value>) -> Shape {
     }
 }
 
+/// Name of the root definition of a CRD's type tree.
+const CRD_ROOT: &str = "crd#";
+/// Deeper schemas are treated as free-form (the CRD validation caps depth anyway).
+const MAX_SCHEMA_DEPTH: usize = 64;
+
+/// A struct definition for an object schema node, registering nested structs.
+fn struct_def(types: &mut Types, node: &Value, name: &str, depth: usize) -> Def {
+    let mut def = Def {
+        name: name.to_string(),
+        kind: DefKind::Struct,
+        atomic: node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
+        props: HashMap::new(),
+    };
+    if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        for (k, v) in props {
+            let shape = schema_shape(types, v, &format!("{name}.{k}"), depth + 1);
+            def.props.insert(k.clone(), shape);
+        }
+    }
+    if node
+        .get("x-kubernetes-embedded-resource")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        def.props
+            .insert("metadata".into(), Shape::Ref(OBJECT_META.to_string()));
+        def.props.insert("apiVersion".into(), Shape::Scalar);
+        def.props.insert("kind".into(), Shape::Scalar);
+    }
+    def
+}
+
+/// The shape of one schema node of a CRD.
+fn schema_shape(types: &mut Types, node: &Value, name: &str, depth: usize) -> Shape {
+    if depth > MAX_SCHEMA_DEPTH {
+        return Shape::Free;
+    }
+    let flag = |k: &str| node.get(k).and_then(Value::as_bool) == Some(true);
+    if flag("x-kubernetes-int-or-string") {
+        return Shape::Scalar;
+    }
+    let has_props = node
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    match node.get("type").and_then(Value::as_str) {
+        Some("object") | None if has_props || flag("x-kubernetes-embedded-resource") => {
+            let def = struct_def(types, node, name, depth);
+            types.defs.insert(name.to_string(), def);
+            Shape::Ref(name.to_string())
+        }
+        Some("object") => match node.get("additionalProperties") {
+            Some(add) if add.is_object() => {
+                let atomic =
+                    node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic");
+                let value = schema_shape(types, add, &format!("{name}[]"), depth + 1);
+                Shape::Map(Box::new(value), atomic)
+            }
+            _ => Shape::Free,
+        },
+        Some("array") => {
+            let item = match node.get("items") {
+                Some(items) => schema_shape(types, items, &format!("{name}[]"), depth + 1),
+                None => Shape::Free,
+            };
+            let rel = match node.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                Some("set") => ListRel::Set,
+                Some("map") => {
+                    let keys: Vec<String> = node
+                        .get("x-kubernetes-list-map-keys")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if keys.is_empty() {
+                        ListRel::Atomic
+                    } else {
+                        ListRel::Map(keys)
+                    }
+                }
+                _ => ListRel::Atomic,
+            };
+            Shape::List(Box::new(item), rel)
+        }
+        None if flag("x-kubernetes-preserve-unknown-fields") => Shape::Free,
+        None => Shape::Free,
+        Some(_) => Shape::Scalar,
+    }
+}
+
 impl Types {
     /// The built-in types, parsed on first use. An unreadable embedded file (checked
     /// by the tests) would leave every definition unknown: everything is free-form.
@@ -200,6 +297,34 @@ impl Types {
         Ok(types)
     }
 
+    fn def(&self, name: &str) -> Option<&Def> {
+        self.defs
+            .get(name)
+            .or_else(|| self.fallback.and_then(|f| f.defs.get(name)))
+    }
+
+    /// The type tree of a CRD version's `openAPIV3Schema`, as structured-merge-diff
+    /// derives it: objects with properties are structs (atomic with
+    /// `x-kubernetes-map-type: atomic`), `additionalProperties` make maps, arrays are
+    /// atomic unless `x-kubernetes-list-type` says `set` or `map` (keyed by
+    /// `x-kubernetes-list-map-keys`), int-or-string is a scalar, preserve-unknown
+    /// nodes without properties are free-form, embedded resources get `ObjectMeta`.
+    /// Returns the types and the name of the root definition.
+    pub(crate) fn from_openapi_v3(schema: &Value) -> (Types, String) {
+        let mut types = Types {
+            defs: HashMap::new(),
+            fallback: Some(Types::builtin()),
+        };
+        let root = CRD_ROOT.to_string();
+        let mut def = struct_def(&mut types, schema, &root, 0);
+        def.props
+            .insert("metadata".into(), Shape::Ref(OBJECT_META.to_string()));
+        def.props.insert("apiVersion".into(), Shape::Scalar);
+        def.props.insert("kind".into(), Shape::Scalar);
+        types.defs.insert(root.clone(), def);
+        (types, root)
+    }
+
     /// Whether the definition is known.
     #[cfg(test)]
     pub(crate) fn contains(&self, definition: &str) -> bool {
@@ -208,7 +333,7 @@ impl Types {
 
     /// The type of a top-level object; unknown definitions are custom resources.
     pub(crate) fn root(&self, definition: Option<&str>) -> Ty<'_> {
-        match definition.and_then(|d| self.defs.get(d)) {
+        match definition.and_then(|d| self.def(d)) {
             Some(def) => self.def_ty(def),
             None => Ty::Custom,
         }
@@ -227,7 +352,7 @@ impl Types {
         match shape {
             Shape::Scalar => Ty::Scalar,
             Shape::Free => Ty::Free,
-            Shape::Ref(name) => match self.defs.get(name) {
+            Shape::Ref(name) => match self.def(name) {
                 Some(def) => self.def_ty(def),
                 None => Ty::Free,
             },
@@ -244,7 +369,7 @@ impl Types {
                 None => Ty::Free,
             },
             Ty::Custom => match key {
-                "metadata" => match self.defs.get(OBJECT_META) {
+                "metadata" => match self.def(OBJECT_META) {
                     Some(def) => self.def_ty(def),
                     None => Ty::Free,
                 },

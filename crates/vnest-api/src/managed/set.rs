@@ -301,8 +301,25 @@ impl Set {
         }
     }
 
+    /// Every path in the set, parents before children.
+    pub(crate) fn members(&self) -> Vec<Vec<PathElement>> {
+        let mut out = Vec::new();
+        self.collect_members(&mut Vec::new(), &mut out);
+        out
+    }
+
+    fn collect_members(&self, prefix: &mut Vec<PathElement>, out: &mut Vec<Vec<PathElement>>) {
+        for (pe, node) in &self.nodes {
+            prefix.push(pe.clone());
+            if node.member {
+                out.push(prefix.clone());
+            }
+            node.children.collect_members(prefix, out);
+            prefix.pop();
+        }
+    }
+
     /// Whether the path is in the set.
-    #[cfg(test)]
     pub(crate) fn contains(&self, path: &[PathElement]) -> bool {
         let Some((first, rest)) = path.split_first() else {
             return false;
