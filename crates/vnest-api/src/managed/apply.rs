@@ -442,15 +442,21 @@ pub fn apply(req: ApplyRequest<'_>) -> Result<Value, ApplyError> {
     // Fields this manager no longer applies go, unless someone else owns them.
     let mut dropped = previous;
     dropped.difference(&new_set);
+    // Shallowest first; what lies below a removed path goes with it.
     let mut dropped_paths = dropped.members();
-    dropped_paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    dropped_paths.sort_by_key(Vec::len);
+    let mut removed: Vec<Vec<PathElement>> = Vec::new();
     for path in dropped_paths {
+        if removed.iter().any(|r| path.starts_with(r)) {
+            continue;
+        }
         let owned_elsewhere = entries
             .iter()
             .filter(|e| e.identity() != my_id)
-            .any(|e| e.set.contains(&path));
-        if !owned_elsewhere && !new_set_has_below(&new_set, &path) {
+            .any(|e| e.set.contains(&path) || has_below(&e.set, &path));
+        if !owned_elsewhere && !has_below(&new_set, &path) {
             remove_path(&mut merged, &path);
+            removed.push(path);
         }
     }
 
@@ -490,9 +496,257 @@ pub fn apply(req: ApplyRequest<'_>) -> Result<Value, ApplyError> {
     Ok(merged)
 }
 
-/// Whether the applier still applies something below `path` (then `path` stays).
-fn new_set_has_below(set: &Set, path: &[PathElement]) -> bool {
+/// Whether `set` has a path strictly below `path` (then `path` must stay).
+fn has_below(set: &Set, path: &[PathElement]) -> bool {
     set.members()
         .iter()
         .any(|p| p.len() > path.len() && p.starts_with(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::managed::{CustomTypes, TypeSource};
+
+    const CM: Option<&str> = Some("io.k8s.api.core.v1.ConfigMap");
+    const DEPLOY: Option<&str> = Some("io.k8s.api.apps.v1.Deployment");
+    const T: &str = "2026-01-01T00:00:00Z";
+
+    fn run(
+        def: Option<&str>,
+        live: Option<&Value>,
+        applied: Value,
+        manager: &str,
+        force: bool,
+    ) -> Result<Value, ApplyError> {
+        apply(ApplyRequest {
+            live,
+            applied: &applied,
+            types: TypeSource::Builtin(def),
+            manager,
+            api_version: "v1",
+            subresource: None,
+            status_is_subresource: false,
+            force,
+            time: T,
+        })
+    }
+
+    fn entry<'v>(obj: &'v Value, manager: &str) -> Option<&'v Value> {
+        obj["metadata"]["managedFields"]
+            .as_array()?
+            .iter()
+            .find(|e| e["manager"] == manager)
+    }
+
+    fn cm(data: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data})
+    }
+
+    #[test]
+    fn create_then_reapply_owns_exactly_the_applied_fields() {
+        let obj = run(CM, None, cm(json!({"a": "1"})), "m1", false).unwrap();
+        assert_eq!(obj["data"], json!({"a": "1"}));
+        let e = entry(&obj, "m1").unwrap();
+        assert_eq!(e["operation"], "Apply");
+        assert_eq!(e["fieldsV1"], json!({"f:data": {"f:a": {}}}));
+        let again = run(CM, Some(&obj), cm(json!({"a": "1"})), "m1", false).unwrap();
+        assert_eq!(again["data"], obj["data"]);
+        assert_eq!(
+            again["metadata"]["managedFields"].as_array().map(Vec::len),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn shared_values_conflicts_force_and_removal() {
+        let obj = run(CM, None, cm(json!({"a": "1", "b": "2"})), "m1", false).unwrap();
+        // m2 agrees on a: shared ownership, no conflict.
+        let obj = run(CM, Some(&obj), cm(json!({"a": "1"})), "m2", false).unwrap();
+        // m2 changing b, owned by m1, conflicts.
+        let err = run(CM, Some(&obj), cm(json!({"b": "3"})), "m2", false).unwrap_err();
+        let api = err.to_api_error();
+        assert_eq!(api.code, 409);
+        assert_eq!(
+            api.message,
+            "Apply failed with 1 conflict: conflict with \"m1\": .data.b"
+        );
+        assert_eq!(
+            api.details,
+            Some(
+                json!({"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"m1\"", "field": ".data.b"}]})
+            )
+        );
+        // Forced: m2 takes b from m1.
+        let obj = run(CM, Some(&obj), cm(json!({"a": "1", "b": "3"})), "m2", true).unwrap();
+        assert_eq!(obj["data"]["b"], "3");
+        assert_eq!(
+            entry(&obj, "m1").unwrap()["fieldsV1"],
+            json!({"f:data": {"f:a": {}}})
+        );
+        // m1 stops applying a: m2 still owns it, it stays.
+        let obj = run(CM, Some(&obj), cm(json!({"z": "0"})), "m1", false).unwrap();
+        assert_eq!(obj["data"], json!({"a": "1", "b": "3", "z": "0"}));
+        // m2 stops applying b: nobody owns it, it goes.
+        let obj = run(CM, Some(&obj), cm(json!({"a": "1"})), "m2", false).unwrap();
+        assert_eq!(obj["data"], json!({"a": "1", "z": "0"}));
+    }
+
+    #[test]
+    fn conflicts_with_update_managers_name_their_version() {
+        let mut live = cm(json!({"a": "1"}));
+        live["metadata"]["managedFields"] = json!([{
+            "manager": "kubectl-edit", "operation": "Update", "apiVersion": "v1", "time": T,
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {".": {}, "f:a": {}}},
+        }]);
+        let err = run(CM, Some(&live), cm(json!({"a": "2"})), "m1", false).unwrap_err();
+        assert_eq!(
+            err.to_api_error().message,
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.a"
+        );
+        // Adding a new key to a map someone else created is no conflict.
+        let ok = run(CM, Some(&live), cm(json!({"b": "2"})), "m1", false).unwrap();
+        assert_eq!(ok["data"], json!({"a": "1", "b": "2"}));
+    }
+
+    fn deploy(containers: Value, replicas: i64) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": containers}}},
+        })
+    }
+
+    #[test]
+    fn keyed_lists_merge_by_key() {
+        let c1 = json!([{"name": "a", "image": "a:1", "ports": [{"containerPort": 80}]}]);
+        let obj = run(DEPLOY, None, deploy(c1, 2), "m1", false).unwrap();
+        let set = &entry(&obj, "m1").unwrap()["fieldsV1"];
+        assert_eq!(set["f:spec"]["f:selector"], json!({}));
+        assert_eq!(
+            set["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"a\"}"]["f:ports"],
+            json!({"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}}})
+        );
+        // Another manager adds a container: both stay.
+        let c2 = json!([{"name": "b", "image": "b:1"}]);
+        let obj = run(DEPLOY, Some(&obj), deploy(c2, 2), "m2", false).unwrap();
+        let names: Vec<&Value> = obj["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["name"])
+            .collect();
+        assert_eq!(names, vec![&json!("a"), &json!("b")]);
+        // m2 changing a's image conflicts at the keyed path.
+        let c3 = json!([{"name": "a", "image": "a:2"}]);
+        let err = run(DEPLOY, Some(&obj), deploy(c3.clone(), 2), "m2", false).unwrap_err();
+        assert_eq!(
+            err.to_api_error().message,
+            "Apply failed with 1 conflict: conflict with \"m1\": .spec.template.spec.containers[name=\"a\"].image"
+        );
+        // m1 drops its container: it goes, b stays.
+        let obj = run(DEPLOY, Some(&obj), deploy(json!([]), 2), "m1", false).unwrap();
+        let names: Vec<&Value> = obj["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["name"])
+            .collect();
+        assert_eq!(names, vec![&json!("b")]);
+    }
+
+    #[test]
+    fn sets_and_status_rules() {
+        let with_finalizers = |f: Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "finalizers": f}});
+        let obj = run(CM, None, with_finalizers(json!(["x/a"])), "m1", false).unwrap();
+        let obj = run(CM, Some(&obj), with_finalizers(json!(["x/b"])), "m2", false).unwrap();
+        assert_eq!(obj["metadata"]["finalizers"], json!(["x/a", "x/b"]));
+        assert_eq!(
+            entry(&obj, "m2").unwrap()["fieldsV1"],
+            json!({"f:metadata": {"f:finalizers": {"v:\"x/b\"": {}}}})
+        );
+        // Status is not taken through the main resource of a type with /status.
+        let applied = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                             "spec": {"replicas": 1}, "status": {"replicas": 9}});
+        let obj = apply(ApplyRequest {
+            live: None,
+            applied: &applied,
+            types: TypeSource::Builtin(DEPLOY),
+            manager: "m",
+            api_version: "apps/v1",
+            subresource: None,
+            status_is_subresource: true,
+            force: false,
+            time: T,
+        })
+        .unwrap();
+        assert!(obj.get("status").is_none());
+        let obj = apply(ApplyRequest {
+            live: Some(&obj),
+            applied: &applied,
+            types: TypeSource::Builtin(DEPLOY),
+            manager: "m",
+            api_version: "apps/v1",
+            subresource: Some("status"),
+            status_is_subresource: true,
+            force: false,
+            time: T,
+        })
+        .unwrap();
+        assert_eq!(obj["status"]["replicas"], 9);
+        assert_eq!(obj["spec"]["replicas"], 1);
+        let status_entry = obj["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["subresource"] == "status")
+            .unwrap();
+        assert_eq!(
+            status_entry["fieldsV1"],
+            json!({"f:status": {"f:replicas": {}}})
+        );
+    }
+
+    #[test]
+    fn custom_resource_schemas_drive_list_merging() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "users": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                      "items": {"type": "object", "properties": {"name": {"type": "string"}, "role": {"type": "string"}}}},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        }}}});
+        let types = CustomTypes::from_openapi_v3(&schema);
+        let go = |live: Option<&Value>, spec: Value, m: &str| {
+            let applied = json!({"apiVersion": "x.io/v1", "kind": "Thing", "metadata": {"name": "t"}, "spec": spec});
+            apply(ApplyRequest {
+                live,
+                applied: &applied,
+                types: TypeSource::Custom(&types),
+                manager: m,
+                api_version: "x.io/v1",
+                subresource: None,
+                status_is_subresource: false,
+                force: false,
+                time: T,
+            })
+        };
+        let obj = go(
+            None,
+            json!({"users": [{"name": "a", "role": "r"}], "tags": ["x"]}),
+            "m1",
+        )
+        .unwrap();
+        let obj = go(Some(&obj), json!({"users": [{"name": "b"}]}), "m2").unwrap();
+        assert_eq!(
+            obj["spec"]["users"],
+            json!([{"name": "a", "role": "r"}, {"name": "b"}])
+        );
+        // Atomic list (no list type): replacing it conflicts with its owner.
+        let err = go(Some(&obj), json!({"tags": ["y"]}), "m2").unwrap_err();
+        assert_eq!(
+            err.to_api_error().message,
+            "Apply failed with 1 conflict: conflict with \"m1\": .spec.tags"
+        );
+    }
 }

@@ -808,6 +808,7 @@ pub(crate) fn build(
                 &item,
                 scope_params(true),
                 sub,
+                (&resource.kind, &defs.kind),
                 &mut paths,
                 &mut model,
             );
@@ -853,6 +854,9 @@ fn subresource_paths(
     item: &str,
     params: Vec<Param>,
     sub: &SubresourceSpec,
+    // The parent's kind and definition: a subresource of the parent's own kind
+    // (`status` of a custom resource) uses the parent's definition.
+    parent: (&str, &str),
     paths: &mut Vec<PathItem>,
     model: &mut GroupVersionModel,
 ) {
@@ -862,7 +866,10 @@ fn subresource_paths(
     let gvk = Gvk::new(sub_group, sub_version, &sub.kind);
     let camel = subresource_camel(&sub.name);
     let kind = naming.kind;
-    let definition = catalog.by_gvk(sub_group, sub_version, &sub.kind);
+    let same_kind = sub.kind == parent.0 && sub.group.is_none() && sub.version.is_none();
+    let definition = catalog
+        .by_gvk(sub_group, sub_version, &sub.kind)
+        .or(if same_kind { Some(parent.1) } else { None });
 
     if sub.name == "log" {
         if has(&sub.verbs, "get") {
