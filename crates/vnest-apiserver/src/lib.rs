@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod objects;
 pub mod patching;
 pub mod pki;
+pub mod podlogs;
 pub mod represent;
 pub mod request;
 pub mod rest;
@@ -39,7 +40,7 @@ pub enum StoreChoice {
     Etcd(vnest_store::EtcdConfig),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
@@ -57,6 +58,8 @@ pub struct ServerConfig {
     pub service_cidr: allocation::Cidr,
     /// Where NodePorts come from.
     pub node_port_range: (u16, u16),
+    /// Where `pods/log` reads from (the dev host's nodes); none answers 503.
+    pub pod_logs: Option<std::sync::Arc<dyn podlogs::PodLogs>>,
 }
 
 impl ServerConfig {
@@ -72,6 +75,7 @@ impl ServerConfig {
             watch_cache_events: 20_000,
             service_cidr: allocation::Allocator::default().cidr,
             node_port_range: (30000, 32767),
+            pod_logs: None,
         }
     }
 }

@@ -96,6 +96,8 @@ pub enum Reply {
     },
     /// A watch: newline-delimited JSON event lines, one frame each.
     Watch(mpsc::Receiver<Bytes>),
+    /// Plain text, streamed (container logs).
+    Text(futures::stream::BoxStream<'static, Bytes>),
 }
 
 impl Reply {
@@ -122,6 +124,8 @@ pub struct Rest {
     pub authz: Arc<crate::authz::Authz>,
     /// ClusterIP and NodePort allocation for Services.
     pub services: crate::allocation::Allocator,
+    /// Where container logs come from (none: the cluster has no node agents).
+    pub pod_logs: Option<Arc<dyn crate::podlogs::PodLogs>>,
 }
 
 fn store_err(def: &ResourceDef, name: &str, e: StoreError) -> ApiError {
@@ -882,7 +886,10 @@ impl Rest {
             }
             finish_update(def, &current, &mut next)?;
             record_managed_fields(def, Some(&current), &mut next, write)?;
-            crate::admission::validate_update(def, &current, &next)?;
+            // A binding only sets the node (the one spec change pods allow it).
+            if write.subresource != Some("binding") {
+                crate::admission::validate_update(def, &current, &next)?;
+            }
             if next != current {
                 self.authz.check_rbac_write(def, &next)?;
             }

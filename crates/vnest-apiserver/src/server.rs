@@ -262,6 +262,7 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
                 cidr: config.service_cidr,
                 node_ports: config.node_port_range,
             },
+            pod_logs: config.pod_logs.clone(),
         }),
         discovery,
         metrics,
@@ -632,6 +633,25 @@ impl ApiServer {
                         Response::builder()
                             .status(200)
                             .header("content-type", "application/json")
+                            .header("cache-control", "no-cache, private")
+                            .body(BodyExt::boxed(StreamBody::new(stream)))
+                            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+                    }
+                    Ok(Reply::Text(mut stream)) => {
+                        // Through a channel: the body must be Sync, the source need not be.
+                        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+                        tokio::spawn(async move {
+                            while let Some(chunk) = stream.next().await {
+                                if tx.send(chunk).await.is_err() {
+                                    return;
+                                }
+                            }
+                        });
+                        let stream = tokio_stream::wrappers::ReceiverStream::new(rx)
+                            .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+                        Response::builder()
+                            .status(200)
+                            .header("content-type", "text/plain")
                             .header("cache-control", "no-cache, private")
                             .body(BodyExt::boxed(StreamBody::new(stream)))
                             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))

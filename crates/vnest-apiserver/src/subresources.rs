@@ -124,6 +124,78 @@ pub async fn subresource(
             let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
             token_request(rest, ns, name, request, crate::rest::is_dry_run(query)).await
         }
+        ("binding", &Method::POST) if def.group.is_empty() && def.resource == "pods" => {
+            let binding = match media {
+                MediaType::Protobuf => crate::body::decode_protobuf(body, "v1", "Binding")?,
+                _ => crate::body::decode_object(body, media, "Binding")?,
+            };
+            let node = binding
+                .pointer("/target/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if node.is_empty() {
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("Binding \"{name}\" is invalid: target.name: Required value"),
+                ));
+            }
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            rest.guaranteed_update(def, ns, name, None, crate::rest::is_dry_run(query), write, |current| {
+                if let Some(existing) = current
+                    .pointer("/spec/nodeName")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.is_empty())
+                {
+                    return Err(ApiError::new(
+                        409,
+                        "Conflict",
+                        format!("Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is already assigned to node \"{existing}\""),
+                    ));
+                }
+                if current.pointer("/metadata/deletionTimestamp").is_some() {
+                    return Err(ApiError::new(
+                        409,
+                        "Conflict",
+                        format!("Operation cannot be fulfilled on pods/binding \"{name}\": pod {name} is being deleted, cannot be assigned to a host"),
+                    ));
+                }
+                let mut next = current.clone();
+                next["spec"]["nodeName"] = json!(node);
+                let conditions = next["status"]
+                    .as_object_mut()
+                    .map(|s| s.entry("conditions").or_insert_with(|| json!([])));
+                if let Some(Value::Array(list)) = conditions {
+                    list.retain(|c| c["type"] != "PodScheduled");
+                    list.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}));
+                }
+                Ok(next)
+            })
+            .await?;
+            Ok(json_reply(
+                201,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
+        }
+        ("log", &Method::GET) if def.resource == "pods" && rest.pod_logs.is_some() => {
+            let pod = rest.get_object(def, ns, name).await?;
+            pod_stream_target(name, &pod, sub, query)?;
+            let container = match query.get("container").filter(|c| !c.is_empty()) {
+                Some(c) => c.clone(),
+                None => pod
+                    .pointer("/spec/containers/0/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            };
+            let opts = crate::podlogs::LogOptions::parse(query)?;
+            let logs = rest
+                .pod_logs
+                .as_ref()
+                .ok_or_else(ApiError::method_not_allowed)?;
+            Ok(Reply::Text(logs.open(&pod, &container, &opts).await?))
+        }
         ("log" | "exec" | "attach" | "portforward", _) if def.resource == "pods" => {
             let pod = rest.get_object(def, ns, name).await?;
             pod_stream_target(name, &pod, sub, query)?;

@@ -6,13 +6,24 @@
 //! - [`serviceaccount`]: the `default` ServiceAccount and the `kube-root-ca.crt`
 //!   ConfigMap in every namespace.
 
+pub mod deployment;
+pub mod garbagecollector;
+pub mod informer;
 pub mod namespace;
+pub mod pods;
+pub mod replicaset;
 pub mod serviceaccount;
 
 use std::collections::BTreeSet;
 
 /// Controllers by name, so that each can be switched off.
-pub const ALL: &[&str] = &["namespace", "serviceaccount"];
+pub const ALL: &[&str] = &[
+    "namespace",
+    "serviceaccount",
+    "garbagecollector",
+    "replicaset",
+    "deployment",
+];
 
 /// What the controllers need to know about the cluster.
 pub struct ClusterInfo {
@@ -31,7 +42,19 @@ pub fn spawn_all(
         tasks.push(tokio::spawn(namespace::run(client.clone())));
     }
     if !disabled.contains("serviceaccount") {
-        tasks.push(tokio::spawn(serviceaccount::run(client, cluster.ca_pem)));
+        tasks.push(tokio::spawn(serviceaccount::run(
+            client.clone(),
+            cluster.ca_pem,
+        )));
+    }
+    if !disabled.contains("garbagecollector") {
+        tasks.push(tokio::spawn(garbagecollector::run(client.clone())));
+    }
+    if !disabled.contains("replicaset") {
+        tasks.push(tokio::spawn(replicaset::run(client.clone())));
+    }
+    if !disabled.contains("deployment") {
+        tasks.push(tokio::spawn(deployment::run(client.clone())));
     }
     tasks
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod bench;
+mod host;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -33,6 +34,10 @@ enum Command {
     },
     /// Run a cluster's control plane (API server and store) in the foreground.
     ControlPlane(Box<ControlPlaneArgs>),
+    /// The dev host: a standalone lightweight Kubernetes with simulated nodes (the
+    /// API server, controllers, a scheduler and nodes that run pods' commands as local
+    /// processes). Without a subcommand it runs in the foreground.
+    Host(Box<host::HostArgs>),
     /// Benchmarks against real processes on loopback (numbers, not pass/fail).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -55,7 +60,7 @@ enum BenchCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
@@ -66,8 +71,8 @@ enum StoreKind {
     Etcd,
 }
 
-#[derive(Args)]
-struct ControlPlaneArgs {
+#[derive(Args, Clone)]
+pub(crate) struct ControlPlaneArgs {
     /// Directory for certificates, the store and admin.kubeconfig (created if missing).
     #[arg(long, default_value = "./vnest-data")]
     data_dir: PathBuf,
@@ -136,7 +141,7 @@ fn port_range(s: &str) -> anyhow::Result<(u16, u16)> {
     Ok((lo, hi))
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VNEST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -146,6 +151,14 @@ fn init_logging() {
 }
 
 async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
+    serve(args, None).await
+}
+
+/// Runs a control plane, and with `host` the dev host's scheduler and nodes too.
+pub(crate) async fn serve(
+    args: Box<ControlPlaneArgs>,
+    host: Option<vnest_hostsim::HostConfig>,
+) -> anyhow::Result<()> {
     let mut cfg = vnest_apiserver::ServerConfig::new(&args.data_dir, args.listen);
     cfg.tls_sans = args.tls_san;
     cfg.token_auth_file = args.token_auth_file;
@@ -158,6 +171,9 @@ async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
     cfg.watch_cache_events = args.watch_cache_events;
     cfg.service_cidr = vnest_apiserver::allocation::Cidr::parse(&args.service_cidr)?;
     cfg.node_port_range = port_range(&args.service_node_port_range)?;
+    if host.is_some() {
+        cfg.pod_logs = Some(vnest_hostsim::pod_logs(args.data_dir.clone()));
+    }
     if args.store == StoreKind::Etcd {
         let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
         etcd.ca_file = args.etcd_cafile;
@@ -191,8 +207,12 @@ async fn control_plane(args: Box<ControlPlaneArgs>) -> anyhow::Result<()> {
     let disabled = args.disable_controllers.iter().cloned().collect();
     let ca_pem = std::fs::read_to_string(args.data_dir.join("pki").join("ca.crt"))
         .context("reading the cluster CA")?;
-    let _controllers =
-        vnest_controllers::spawn_all(client, vnest_controllers::ClusterInfo { ca_pem }, &disabled);
+    let _controllers = vnest_controllers::spawn_all(
+        client.clone(),
+        vnest_controllers::ClusterInfo { ca_pem },
+        &disabled,
+    );
+    let _nodes = host.as_ref().map(|h| vnest_hostsim::spawn(client, h));
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
         server.addr,
@@ -243,6 +263,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Host(args) => host::main(*args),
         Command::ControlPlane(args) => {
             init_logging();
             let rt = match tokio::runtime::Runtime::new() {

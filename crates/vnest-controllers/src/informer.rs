@@ -1,0 +1,127 @@
+//! A controller's view of the cluster: watch streams folded into in-memory maps.
+//! Controllers own their maps and update them both from watch events and from the
+//! responses of their own writes, so a reconcile never acts twice on a state the
+//! watch has not caught up with yet (kube's "expectations", made structural).
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use kube::api::Api;
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::Resource;
+use serde::de::DeserializeOwned;
+
+/// Namespace and name.
+pub type Key = (String, String);
+
+pub fn key_of<K: Resource>(obj: &K) -> Key {
+    (
+        obj.meta().namespace.clone().unwrap_or_default(),
+        obj.meta().name.clone().unwrap_or_default(),
+    )
+}
+
+/// Objects of one kind, as last seen.
+#[derive(Debug)]
+pub struct Store<K> {
+    pub objects: BTreeMap<Key, K>,
+    initializing: Option<BTreeMap<Key, K>>,
+}
+
+impl<K> Default for Store<K> {
+    fn default() -> Self {
+        Store {
+            objects: BTreeMap::new(),
+            initializing: None,
+        }
+    }
+}
+
+/// What a watch event changed.
+pub enum Change<K> {
+    /// Objects added or modified (the new state), or removed (the last state).
+    Touched(Vec<(K, bool)>),
+    Nothing,
+}
+
+impl<K: Resource + Clone> Store<K> {
+    /// Folds one watch event in; returns what changed (a relist reports every object
+    /// that appeared, changed or disappeared).
+    pub fn apply(&mut self, ev: watcher::Event<K>) -> Change<K> {
+        match ev {
+            watcher::Event::Apply(obj) => {
+                self.objects.insert(key_of(&obj), obj.clone());
+                Change::Touched(vec![(obj, false)])
+            }
+            watcher::Event::Delete(obj) => {
+                self.objects.remove(&key_of(&obj));
+                Change::Touched(vec![(obj, true)])
+            }
+            watcher::Event::Init => {
+                self.initializing = Some(BTreeMap::new());
+                Change::Nothing
+            }
+            watcher::Event::InitApply(obj) => {
+                if let Some(init) = self.initializing.as_mut() {
+                    init.insert(key_of(&obj), obj);
+                }
+                Change::Nothing
+            }
+            watcher::Event::InitDone => {
+                let fresh = self.initializing.take().unwrap_or_default();
+                let mut touched: Vec<(K, bool)> = Vec::new();
+                for (k, old) in &self.objects {
+                    if !fresh.contains_key(k) {
+                        touched.push((old.clone(), true));
+                    }
+                }
+                for obj in fresh.values() {
+                    touched.push((obj.clone(), false));
+                }
+                self.objects = fresh;
+                Change::Touched(touched)
+            }
+        }
+    }
+
+    /// Records the result of our own write before the watch reports it.
+    pub fn put(&mut self, obj: K) {
+        self.objects.insert(key_of(&obj), obj);
+    }
+
+    pub fn get(&self, ns: &str, name: &str) -> Option<&K> {
+        self.objects.get(&(ns.to_string(), name.to_string()))
+    }
+
+    pub fn remove(&mut self, ns: &str, name: &str) {
+        self.objects.remove(&(ns.to_string(), name.to_string()));
+    }
+}
+
+/// A restarting watch of every object of a kind.
+pub fn watch_all<K>(api: Api<K>) -> BoxStream<'static, watcher::Event<K>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .filter_map(|r| async move { r.ok() })
+        .boxed()
+}
+
+/// The uid of the controlling owner of `kind`, if any.
+pub fn controller_uid<K: Resource>(obj: &K, kind: &str) -> Option<String> {
+    obj.meta()
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true) && o.kind == kind)
+        .map(|o| o.uid.clone())
+}
+
+/// Whether kube would treat a 404 / 409 answer as "already done".
+pub fn is_status(e: &kube::Error, code: u16) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == code)
+}

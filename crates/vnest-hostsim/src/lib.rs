@@ -1,0 +1,41 @@
+//! `vnest-hostsim`: what turns the API server into the dev host, a small Kubernetes
+//! whose nodes are simulated: a scheduler ([`scheduler`]), kubelet-like node agents
+//! ([`node`]) that run containers' commands as local processes, and the container
+//! logs they write ([`logs`]), served through the API server's `pods/log`.
+
+pub mod events;
+pub mod logs;
+pub mod node;
+pub mod quantity;
+pub mod scheduler;
+
+use std::path::PathBuf;
+
+/// How the simulated part of a dev host is set up.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub nodes: usize,
+    pub data_dir: PathBuf,
+    /// Run containers' commands as local processes (`--no-exec` turns it off).
+    pub exec: bool,
+}
+
+/// Starts the scheduler and the nodes; they run until the tasks are aborted.
+pub fn spawn(client: kube::Client, cfg: &HostConfig) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![tokio::spawn(scheduler::run(client.clone()))];
+    for (i, name) in node::node_names(cfg.nodes).into_iter().enumerate() {
+        let node = node::NodeConfig {
+            name,
+            index: u8::try_from(i).unwrap_or(u8::MAX),
+            data_dir: cfg.data_dir.clone(),
+            exec: cfg.exec,
+        };
+        tasks.push(tokio::spawn(node::run(client.clone(), node)));
+    }
+    tasks
+}
+
+/// The `pods/log` source of a dev host with this data dir.
+pub fn pod_logs(data_dir: PathBuf) -> std::sync::Arc<dyn vnest_apiserver::podlogs::PodLogs> {
+    std::sync::Arc::new(logs::FileLogs { root: data_dir })
+}

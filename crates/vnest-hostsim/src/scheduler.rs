@@ -1,0 +1,531 @@
+//! The scheduler: binds pending pods to nodes that fit (nodeName, nodeSelector,
+//! required node affinity, taints and tolerations, resource requests against
+//! allocatable), spreading by least requested CPU; pods that fit nowhere stay
+//! Pending with PodScheduled=False and a FailedScheduling event, as kube-scheduler
+//! reports them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use vnest_controllers::informer::{key_of, watch_all, Change, Key, Store};
+
+use crate::quantity::parse_milli;
+
+pub const SCHEDULER_NAME: &str = "default-scheduler";
+
+/// Why one node does not fit, in kube-scheduler's words.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Misfit {
+    Selector,
+    Taint(String),
+    Resource(String),
+    Unschedulable,
+    NotReady,
+}
+
+impl Misfit {
+    fn text(&self) -> String {
+        match self {
+            Misfit::Selector => "node(s) didn't match Pod's node affinity/selector".into(),
+            Misfit::Taint(t) => format!("node(s) had untolerated taint {{{t}}}"),
+            Misfit::Resource(r) => format!("Insufficient {r}"),
+            Misfit::Unschedulable => "node(s) were unschedulable".into(),
+            Misfit::NotReady => {
+                "node(s) had untolerated taint {node.kubernetes.io/not-ready: }".into()
+            }
+        }
+    }
+}
+
+/// kube-scheduler's message for a pod no node takes:
+/// `0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.
+/// preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.`
+pub fn failure_message(total: usize, misfits: &[Misfit]) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for m in misfits {
+        *counts.entry(m.text()).or_insert(0) += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+    let reasons = if parts.is_empty() {
+        "no nodes available to schedule pods".to_string()
+    } else {
+        parts.join(", ")
+    };
+    format!(
+        "0/{total} nodes are available: {reasons}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling."
+    )
+}
+
+fn requests(pod: &Pod) -> BTreeMap<String, i128> {
+    let mut out: BTreeMap<String, i128> = BTreeMap::new();
+    let Some(spec) = pod.spec.as_ref() else {
+        return out;
+    };
+    for c in &spec.containers {
+        for (k, v) in c
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            *out.entry(k.clone()).or_insert(0) += parse_milli(&v.0).unwrap_or(0);
+        }
+    }
+    for c in spec.init_containers.iter().flatten() {
+        for (k, v) in c
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let q = parse_milli(&v.0).unwrap_or(0);
+            let e = out.entry(k.clone()).or_insert(0);
+            *e = (*e).max(q);
+        }
+    }
+    *out.entry("pods".into()).or_insert(0) += 1000;
+    out
+}
+
+fn tolerates(t: &Toleration, taint: &Taint) -> bool {
+    if let Some(effect) = t.effect.as_deref().filter(|e| !e.is_empty()) {
+        if effect != taint.effect {
+            return false;
+        }
+    }
+    match t.operator.as_deref() {
+        Some("Exists") => t
+            .key
+            .as_deref()
+            .is_none_or(|k| k.is_empty() || k == taint.key),
+        _ => {
+            t.key.as_deref() == Some(taint.key.as_str())
+                && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
+    }
+}
+
+fn match_expression(
+    labels: &BTreeMap<String, String>,
+    key: &str,
+    op: &str,
+    values: &[String],
+) -> bool {
+    let have = labels.get(key);
+    match op {
+        "In" => have.is_some_and(|v| values.contains(v)),
+        "NotIn" => !have.is_some_and(|v| values.contains(v)),
+        "Exists" => have.is_some(),
+        "DoesNotExist" => have.is_none(),
+        "Gt" | "Lt" => {
+            let (Some(h), Some(v)) = (
+                have.and_then(|h| h.parse::<i64>().ok()),
+                values.first().and_then(|v| v.parse::<i64>().ok()),
+            ) else {
+                return false;
+            };
+            if op == "Gt" {
+                h > v
+            } else {
+                h < v
+            }
+        }
+        _ => false,
+    }
+}
+
+fn selector_fits(pod: &Pod, node: &Node) -> bool {
+    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let Some(spec) = pod.spec.as_ref() else {
+        return true;
+    };
+    if let Some(sel) = &spec.node_selector {
+        if !sel.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+            return false;
+        }
+    }
+    let required = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
+    if let Some(req) = required {
+        // Terms are ORed; expressions within a term ANDed.
+        let name = node.name_any();
+        let any = req.node_selector_terms.iter().any(|term| {
+            let exprs_ok = term.match_expressions.iter().flatten().all(|e| {
+                match_expression(
+                    &labels,
+                    &e.key,
+                    &e.operator,
+                    e.values.as_deref().unwrap_or(&[]),
+                )
+            });
+            let fields_ok = term.match_fields.iter().flatten().all(|e| {
+                e.key == "metadata.name"
+                    && match_expression(
+                        &[("metadata.name".to_string(), name.clone())].into(),
+                        "metadata.name",
+                        &e.operator,
+                        e.values.as_deref().unwrap_or(&[]),
+                    )
+            });
+            exprs_ok && fields_ok
+        });
+        if !any {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `pod` fits `node` next to the pods already bound there.
+pub fn fits(pod: &Pod, node: &Node, bound: &[&Pod]) -> Result<(), Misfit> {
+    if node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false)
+    {
+        return Err(Misfit::Unschedulable);
+    }
+    if !selector_fits(pod, node) {
+        return Err(Misfit::Selector);
+    }
+    let tolerations = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
+    for taint in node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if taint.effect == "PreferNoSchedule" {
+            continue;
+        }
+        if !tolerations.iter().any(|t| tolerates(t, taint)) {
+            let value = taint.value.clone().unwrap_or_default();
+            return Err(Misfit::Taint(format!("{}: {value}", taint.key)));
+        }
+    }
+    let allocatable: BTreeMap<String, i128> = node
+        .status
+        .as_ref()
+        .and_then(|s| s.allocatable.as_ref())
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.clone(), parse_milli(&v.0).unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut used: BTreeMap<String, i128> = BTreeMap::new();
+    for p in bound {
+        for (k, v) in requests(p) {
+            *used.entry(k).or_insert(0) += v;
+        }
+    }
+    for (k, want) in requests(pod) {
+        let Some(cap) = allocatable.get(&k) else {
+            if k == "pods" {
+                continue;
+            }
+            return Err(Misfit::Resource(k));
+        };
+        if used.get(&k).copied().unwrap_or(0) + want > *cap {
+            return Err(Misfit::Resource(k));
+        }
+    }
+    Ok(())
+}
+
+/// The node for `pod`: among those that fit, the one with the least requested CPU
+/// (then fewest pods, then name). `Err` carries each node's reason.
+pub fn schedule<'n>(
+    pod: &Pod,
+    nodes: &'n [Node],
+    bound: &HashMap<String, Vec<&Pod>>,
+) -> Result<&'n Node, Vec<Misfit>> {
+    let mut misfits = Vec::new();
+    let mut best: Option<(&Node, (i128, usize, String))> = None;
+    for n in nodes {
+        let on = bound.get(&n.name_any()).map(Vec::as_slice).unwrap_or(&[]);
+        match fits(pod, n, on) {
+            Ok(()) => {
+                let cpu: i128 = on
+                    .iter()
+                    .map(|p| requests(p).get("cpu").copied().unwrap_or(0))
+                    .sum();
+                let score = (cpu, on.len(), n.name_any());
+                if best.as_ref().is_none_or(|(_, s)| score < *s) {
+                    best = Some((n, score));
+                }
+            }
+            Err(m) => misfits.push(m),
+        }
+    }
+    best.map(|(n, _)| n).ok_or(misfits)
+}
+
+fn pending(pod: &Pod) -> bool {
+    let spec = pod.spec.as_ref();
+    spec.and_then(|s| s.node_name.as_ref())
+        .is_none_or(|n| n.is_empty())
+        && spec
+            .and_then(|s| s.scheduler_name.as_deref())
+            .is_none_or(|s| s == SCHEDULER_NAME)
+        && pod.metadata.deletion_timestamp.is_none()
+        && !matches!(
+            pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        )
+}
+
+fn node_name(pod: &Pod) -> Option<String> {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .filter(|n| !n.is_empty())
+}
+
+/// Runs forever.
+pub async fn run(client: Client) {
+    let mut pods_w = watch_all(Api::<Pod>::all(client.clone()));
+    let mut nodes_w = watch_all(Api::<Node>::all(client.clone()));
+    let mut pods: Store<Pod> = Store::default();
+    let mut nodes: Store<Node> = Store::default();
+    // Pods told they do not fit, and the node count then (retry when nodes change).
+    let mut unschedulable: BTreeSet<Key> = BTreeSet::new();
+    // Bindings sent whose pods the watch has not shown bound yet.
+    let mut assumed: HashMap<Key, String> = HashMap::new();
+    let mut retry = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        let mut nodes_changed = false;
+        tokio::select! {
+            Some(ev) = pods_w.next() => { let _ = pods.apply(ev); }
+            Some(ev) = nodes_w.next() => {
+                if let Change::Touched(_) = nodes.apply(ev) { nodes_changed = true; }
+            }
+            _ = retry.tick() => { nodes_changed = true; }
+            else => return,
+        }
+        while let Some(Some(ev)) = futures::FutureExt::now_or_never(pods_w.next()) {
+            let _ = pods.apply(ev);
+        }
+        if nodes_changed {
+            unschedulable.clear();
+        }
+        let node_list: Vec<Node> = nodes.objects.values().cloned().collect();
+        assumed.retain(|k, _| pods.objects.get(k).is_some_and(pending));
+        let todo: Vec<Pod> = pods
+            .objects
+            .values()
+            .filter(|p| {
+                let k = key_of(*p);
+                pending(p) && !unschedulable.contains(&k) && !assumed.contains_key(&k)
+            })
+            .cloned()
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        let mut bound: HashMap<String, Vec<Pod>> = HashMap::new();
+        for p in pods.objects.values() {
+            let done = matches!(
+                p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                Some("Succeeded" | "Failed")
+            );
+            let n = node_name(p).or_else(|| assumed.get(&key_of(p)).cloned());
+            if let (Some(n), false) = (n, done) {
+                bound.entry(n).or_default().push(p.clone());
+            }
+        }
+        // Decide every binding first (in memory), then send them concurrently.
+        let mut bindings: Vec<(Pod, String)> = Vec::new();
+        let mut refused: Vec<(Pod, String)> = Vec::new();
+        for pod in todo {
+            let view: HashMap<String, Vec<&Pod>> = bound
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().collect()))
+                .collect();
+            match schedule(&pod, &node_list, &view) {
+                Ok(node) => {
+                    let name = node.name_any();
+                    assumed.insert(key_of(&pod), name.clone());
+                    bound.entry(name.clone()).or_default().push(pod.clone());
+                    bindings.push((pod, name));
+                }
+                Err(misfits) => {
+                    let msg = failure_message(node_list.len(), &misfits);
+                    refused.push((pod, msg));
+                }
+            }
+        }
+        let sends = bindings.into_iter().map(|(pod, node)| {
+            let client = client.clone();
+            async move {
+                let ns = pod.namespace().unwrap_or_default();
+                let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+                let binding = json!({
+                    "apiVersion": "v1", "kind": "Binding",
+                    "metadata": {"name": pod.name_any(), "namespace": ns},
+                    "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+                });
+                match api
+                    .create_subresource::<serde_json::Value, serde_json::Value>(
+                        "binding",
+                        &pod.name_any(),
+                        &PostParams::default(),
+                        &binding,
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        crate::events::record(
+                            &client,
+                            &pod,
+                            "Normal",
+                            "Scheduled",
+                            &format!("Successfully assigned {ns}/{} to {node}", pod.name_any()),
+                            SCHEDULER_NAME,
+                        )
+                        .await;
+                    }
+                    Err(e) => tracing::debug!(pod = %pod.name_any(), error = %e, "binding failed"),
+                }
+            }
+        });
+        futures::future::join_all(sends).await;
+        for (pod, msg) in refused {
+            unschedulable.insert(key_of(&pod));
+            let ns = pod.namespace().unwrap_or_default();
+            let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+            let status = json!({"status": {"phase": "Pending", "conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": msg, "lastProbeTime": null,
+                "lastTransitionTime": k8s_openapi::jiff::Timestamp::now().to_string(),
+            }]}});
+            let pp = PatchParams {
+                field_manager: Some(SCHEDULER_NAME.into()),
+                ..Default::default()
+            };
+            if api
+                .patch_status(&pod.name_any(), &pp, &Patch::Merge(&status))
+                .await
+                .is_ok()
+            {
+                crate::events::record(
+                    &client,
+                    &pod,
+                    "Warning",
+                    "FailedScheduling",
+                    &msg,
+                    SCHEDULER_NAME,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, labels: serde_json::Value, taints: serde_json::Value, cpu: &str) -> Node {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"taints": taints},
+            "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}},
+        }))
+        .unwrap()
+    }
+
+    fn pod(spec: serde_json::Value) -> Pod {
+        serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).unwrap()
+    }
+
+    #[test]
+    fn selectors_taints_and_resources() {
+        let nodes = vec![
+            node("a", json!({"disk": "ssd"}), json!([]), "1"),
+            node(
+                "b",
+                json!({}),
+                json!([{"key": "gpu", "value": "yes", "effect": "NoSchedule"}]),
+                "4",
+            ),
+        ];
+        let none = HashMap::new();
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i"}], "nodeSelector": {"disk": "ssd"}}),
+        );
+        assert_eq!(schedule(&p, &nodes, &none).unwrap().name_any(), "a");
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "2"}}}]}),
+        );
+        let err = schedule(&p, &nodes, &none).unwrap_err();
+        assert_eq!(
+            failure_message(2, &err),
+            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {gpu: yes}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        );
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "2"}}}],
+                           "tolerations": [{"key": "gpu", "operator": "Exists"}]}),
+        );
+        assert_eq!(schedule(&p, &nodes, &none).unwrap().name_any(), "b");
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i"}], "nodeSelector": {"zone": "mars"}}),
+        );
+        let err = schedule(&p, &nodes, &none).unwrap_err();
+        assert_eq!(
+            failure_message(2, &err),
+            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        );
+    }
+
+    #[test]
+    fn affinity_and_spreading() {
+        let nodes = vec![
+            node("a", json!({"zone": "1"}), json!([]), "8"),
+            node("b", json!({"zone": "2"}), json!([]), "8"),
+        ];
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i"}], "affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["2"]}]}]}}}}),
+        );
+        assert_eq!(
+            schedule(&p, &nodes, &HashMap::new()).unwrap().name_any(),
+            "b"
+        );
+        let p = pod(
+            json!({"containers": [{"name": "c", "image": "i"}], "affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a"]}]}]}}}}),
+        );
+        assert_eq!(
+            schedule(&p, &nodes, &HashMap::new()).unwrap().name_any(),
+            "a"
+        );
+        // Least loaded wins.
+        let busy = pod(
+            json!({"containers": [{"name": "c", "image": "i", "resources": {"requests": {"cpu": "1"}}}]}),
+        );
+        let bound: HashMap<String, Vec<&Pod>> = [("a".to_string(), vec![&busy])].into();
+        let p = pod(json!({"containers": [{"name": "c", "image": "i"}]}));
+        assert_eq!(schedule(&p, &nodes, &bound).unwrap().name_any(), "b");
+    }
+}

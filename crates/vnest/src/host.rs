@@ -1,0 +1,223 @@
+//! `vnest host`: the dev host in the foreground, or managed in the background with
+//! `up`, `down` and `status` (pid and log in the data dir).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+
+use crate::{ControlPlaneArgs, OutputFormat};
+
+#[derive(Args)]
+pub struct HostArgs {
+    #[command(subcommand)]
+    action: Option<HostAction>,
+    #[command(flatten)]
+    server: ControlPlaneArgs,
+    /// Simulated nodes.
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Do not run containers' commands as local processes (simulate them all).
+    #[arg(long)]
+    no_exec: bool,
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum HostAction {
+    /// Start the dev host in the background and wait until it answers.
+    Up {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
+    /// Stop a background dev host.
+    Down,
+    /// Whether a background dev host runs, and where.
+    Status {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
+}
+
+fn pid_file(dir: &Path) -> PathBuf {
+    dir.join("host.pid")
+}
+
+fn running_pid(dir: &Path) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(pid_file(dir))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    // SAFETY: signal 0 only probes for the process.
+    (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+}
+
+fn report(output: OutputFormat, running: bool, pid: Option<i32>, dir: &Path, server: &str) {
+    let kubeconfig = dir.join("admin.kubeconfig");
+    match output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::json!({
+                "running": running, "pid": pid, "server": server,
+                "dataDir": dir, "kubeconfig": kubeconfig, "log": dir.join("host.log"),
+            })
+        ),
+        OutputFormat::Text => {
+            if running {
+                println!(
+                    "dev host running (pid {}) on {server}\nkubeconfig: {}",
+                    pid.unwrap_or(0),
+                    kubeconfig.display()
+                );
+            } else {
+                println!("dev host not running (data dir {})", dir.display());
+            }
+        }
+    }
+}
+
+fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
+    let dir = &args.server.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let server = format!("https://{}", args.server.listen);
+    if let Some(pid) = running_pid(dir) {
+        return Ok((pid, server));
+    }
+    let log = std::fs::File::create(dir.join("host.log")).context("host.log")?;
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("host")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--listen")
+        .arg(args.server.listen.to_string())
+        .arg("--nodes")
+        .arg(args.nodes.to_string());
+    if args.no_exec {
+        cmd.arg("--no-exec");
+    }
+    if let Some(t) = &args.server.token_auth_file {
+        cmd.arg("--token-auth-file").arg(t);
+    }
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting the dev host")?;
+    let pid = child.id() as i32;
+    std::fs::write(pid_file(dir), pid.to_string())?;
+    let started = Instant::now();
+    eprint!("starting the dev host");
+    let kubeconfig = dir.join("admin.kubeconfig");
+    loop {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!(
+                "the dev host did not become ready in 60 s; see {}",
+                dir.join("host.log").display()
+            );
+        }
+        // SAFETY: probing our own child.
+        if unsafe { libc::kill(pid, 0) } != 0 {
+            bail!(
+                "the dev host exited; see {}",
+                dir.join("host.log").display()
+            );
+        }
+        if kubeconfig.exists() {
+            let ok = Command::new("kubectl")
+                .args(["get", "--raw", "/readyz", "--kubeconfig"])
+                .arg(&kubeconfig)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                break;
+            }
+        }
+        eprint!(".");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(" ready");
+    Ok((pid, server))
+}
+
+fn down(dir: &Path) -> anyhow::Result<bool> {
+    let Some(pid) = running_pid(dir) else {
+        let _ = std::fs::remove_file(pid_file(dir));
+        return Ok(false);
+    };
+    // SAFETY: signalling the process we started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: probing.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        if Instant::now() > deadline {
+            // SAFETY: as above.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_file(pid_file(dir));
+    Ok(true)
+}
+
+pub fn main(args: HostArgs) -> ExitCode {
+    let dir = args.server.data_dir.clone();
+    let result = match args.action {
+        Some(HostAction::Up { output }) => up(&args).map(|(pid, server)| {
+            report(output, true, Some(pid), &dir, &server);
+        }),
+        Some(HostAction::Down) => down(&dir).map(|was| {
+            if was {
+                println!("dev host stopped");
+            } else {
+                println!("dev host was not running");
+            }
+        }),
+        Some(HostAction::Status { output }) => {
+            let pid = running_pid(&dir);
+            report(
+                output,
+                pid.is_some(),
+                pid,
+                &dir,
+                &format!("https://{}", args.server.listen),
+            );
+            if pid.is_some() {
+                Ok(())
+            } else {
+                return ExitCode::from(3);
+            }
+        }
+        None => {
+            crate::init_logging();
+            let host = vnest_hostsim::HostConfig {
+                nodes: args.nodes,
+                data_dir: dir.clone(),
+                exec: !args.no_exec,
+            };
+            match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt.block_on(crate::serve(Box::new(args.server), Some(host))),
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
