@@ -216,6 +216,6 @@ mod tests {
             limit_bytes: Some(5),
             ..LogOptions::default()
         };
-        assert_eq!(render(text, &limit, now), "one\ntw");
+        assert_eq!(render(text, &limit, now), "one\nt");
     }
 }
