@@ -53,7 +53,19 @@ impl ControlPlane {
         Self::launch(dir, port, extra)
     }
 
+    /// Starts a dev host (`vnest host`: control plane, scheduler, simulated nodes)
+    /// with a fresh data dir.
+    pub fn start_host(dir: &Path, extra: &[&str]) -> ControlPlane {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).expect("data dir");
+        Self::launch_as("host", dir, free_port(), extra)
+    }
+
     fn launch(dir: &Path, port: u16, extra: &[&str]) -> ControlPlane {
+        Self::launch_as("control-plane", dir, port, extra)
+    }
+
+    fn launch_as(subcommand: &str, dir: &Path, port: u16, extra: &[&str]) -> ControlPlane {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -71,7 +83,7 @@ impl ControlPlane {
             });
         }
         let child = cmd
-            .arg("control-plane")
+            .arg(subcommand)
             .arg("--data-dir")
             .arg(dir)
             .arg("--listen")
@@ -143,6 +155,31 @@ impl Shared {
             .expect("config");
         kube::Client::try_from(config).expect("client")
     }
+}
+
+/// The one dev host of this test binary (tests use their own namespaces).
+pub fn shared_host() -> &'static Shared {
+    static HOST: OnceLock<Shared> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("e2e-host-{}", std::process::id()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("host-keeper".into())
+            .spawn(move || {
+                let cp = ControlPlane::start_host(&dir, &["--nodes", "3"]);
+                let _ = tx.send(Shared {
+                    dir: cp.dir.clone(),
+                    kubeconfig: cp.kubeconfig.clone(),
+                    port: cp.port,
+                });
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("keeper thread");
+        rx.recv().expect("dev host started")
+    })
 }
 
 /// The one control plane of this test binary (tests use their own namespaces).

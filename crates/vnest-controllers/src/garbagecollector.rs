@@ -100,13 +100,16 @@ impl Collector {
         }
     }
 
-    fn insert(&mut self, resource: usize, obj: &DynamicObject) -> Option<String> {
+    /// Records an object; returns its uid and the uids of owners it no longer has.
+    fn insert(&mut self, resource: usize, obj: &DynamicObject) -> Option<(String, Vec<String>)> {
         let uid = obj.metadata.uid.clone()?;
+        let mut former = Vec::new();
         if let Some(old) = self.nodes.get(&uid) {
             for o in &old.owners {
                 if let Some(set) = self.dependents.get_mut(&o.uid) {
                     set.remove(&uid);
                 }
+                former.push(o.uid.clone());
             }
         }
         let owners = obj.metadata.owner_references.clone().unwrap_or_default();
@@ -127,7 +130,7 @@ impl Collector {
                 finalizers: obj.metadata.finalizers.clone().unwrap_or_default(),
             },
         );
-        Some(uid)
+        Some((uid, former))
     }
 
     fn remove(&mut self, obj: &DynamicObject) -> Option<String> {
@@ -231,7 +234,13 @@ impl Collector {
                     };
                     let kept: Vec<&OwnerReference> =
                         dn.owners.iter().filter(|o| o.uid != uid).collect();
-                    let patch = json!({"metadata": {"ownerReferences": kept}});
+                    // An empty list goes away entirely, as Go's omitempty writes it.
+                    let refs = if kept.is_empty() {
+                        json!(null)
+                    } else {
+                        json!(kept)
+                    };
+                    let patch = json!({"metadata": {"ownerReferences": refs}});
                     let api = self.api(dn.resource, dn.namespace.as_deref());
                     if let Err(e) = api.patch(&dn.name, &params(), &Patch::Merge(&patch)).await {
                         tracing::warn!(name = %dn.name, error = %e, "releasing a dependent failed");
@@ -364,11 +373,17 @@ fn collect(
 ) {
     match ev {
         watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-            if let Some(uid) = c.insert(idx, &o) {
+            if let Some((uid, former)) = c.insert(idx, &o) {
                 touched.push((uid, false));
+                // Owners it left (released orphans) may be done waiting.
+                touched.extend(former.into_iter().map(|f| (f, false)));
             }
         }
         watcher::Event::Delete(o) => {
+            // Its owners may now be free of it (foreground deletion waits for this).
+            for owner in o.metadata.owner_references.iter().flatten() {
+                touched.push((owner.uid.clone(), false));
+            }
             if let Some(uid) = c.remove(&o) {
                 touched.push((uid, true));
             }

@@ -5,10 +5,16 @@
 //!   namespaced resource found through discovery, then finalized.
 //! - [`serviceaccount`]: the `default` ServiceAccount and the `kube-root-ca.crt`
 //!   ConfigMap in every namespace.
+//! - [`garbagecollector`]: ownerReferences (background, foreground, orphan).
+//! - [`replicaset`], [`deployment`], [`job`]: workloads.
+//! - [`endpoints`]: Endpoints and EndpointSlices of services with selectors.
+//! - [`informer`], [`pods`]: the watch-fed maps and pod predicates they share.
 
 pub mod deployment;
+pub mod endpoints;
 pub mod garbagecollector;
 pub mod informer;
+pub mod job;
 pub mod namespace;
 pub mod pods;
 pub mod replicaset;
@@ -23,6 +29,8 @@ pub const ALL: &[&str] = &[
     "garbagecollector",
     "replicaset",
     "deployment",
+    "job",
+    "endpoints",
 ];
 
 /// What the controllers need to know about the cluster.
@@ -55,6 +63,12 @@ pub fn spawn_all(
     }
     if !disabled.contains("deployment") {
         tasks.push(tokio::spawn(deployment::run(client.clone())));
+    }
+    if !disabled.contains("job") {
+        tasks.push(tokio::spawn(job::run(client.clone())));
+    }
+    if !disabled.contains("endpoints") {
+        tasks.push(tokio::spawn(endpoints::run(client.clone())));
     }
     tasks
 }

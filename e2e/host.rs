@@ -1,0 +1,731 @@
+//! The dev host end to end (`vnest host`: API server, controllers, scheduler and
+//! simulated nodes running pods' commands as local processes), driven by kubectl
+//! 1.33 and 1.31: deployments roll out, update, roll back, scale and are collected;
+//! jobs complete or fail for real; logs stream; services get endpoints; a pod that
+//! fits nowhere stays Pending with kube's event; deleting a namespace empties it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{stderr, stdout, Shared};
+
+const KUBECTLS: &[(&str, &str)] = &[
+    ("133", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"),
+    ("131", "/usr/lib/google-cloud-sdk/bin/kubectl.1.31"),
+];
+
+fn ok(cp: &Shared, bin: &str, args: &[&str]) -> String {
+    let o = cp.kubectl_with(bin, args);
+    assert!(
+        o.status.success(),
+        "{bin} {} failed:\n{}\n--- host log ---\n{}",
+        args.join(" "),
+        stderr(&o),
+        common::tail(&cp.log(), 30)
+    );
+    stdout(&o)
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn deployments_roll_out_update_undo_scale_and_are_collected() {
+    let cp = common::shared_host();
+    for (tag, bin) in KUBECTLS {
+        let ns = format!("deploy-{tag}");
+        ok(cp, bin, &["create", "namespace", &ns]);
+        ok(
+            cp,
+            bin,
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx:1.26",
+                "--replicas=3",
+                "-n",
+                &ns,
+            ],
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        let pods = ok(cp, bin, &["get", "pods", "-n", &ns, "-o", "wide"]);
+        assert_eq!(pods.matches("Running").count(), 3, "{pods}");
+        // A new image rolls out without going below 3 - maxUnavailable (25% of 3 = 0).
+        ok(
+            cp,
+            bin,
+            &[
+                "set",
+                "image",
+                "deployment/web",
+                "nginx=nginx:1.27",
+                "-n",
+                &ns,
+            ],
+        );
+        let watch_ns = ns.clone();
+        let min_seen = std::thread::spawn({
+            let kubeconfig = cp.kubeconfig.clone();
+            move || {
+                let mut min = i64::MAX;
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while Instant::now() < deadline {
+                    let o = std::process::Command::new("kubectl")
+                        .args(["get", "deployment", "web", "-n", &watch_ns, "-o", "jsonpath={.status.availableReplicas}/{.status.updatedReplicas}/{.status.replicas}"])
+                        .env("KUBECONFIG", &kubeconfig)
+                        .output();
+                    let Ok(o) = o else { break };
+                    let text = String::from_utf8_lossy(&o.stdout).to_string();
+                    let parts: Vec<i64> = text.split('/').map(|p| p.parse().unwrap_or(0)).collect();
+                    if let Some(avail) = parts.first() {
+                        min = min.min(*avail);
+                    }
+                    if parts.get(1) == Some(&3)
+                        && parts.get(2) == Some(&3)
+                        && parts.first() == Some(&3)
+                    {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                min
+            }
+        });
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        let min = min_seen.join().unwrap_or(0);
+        assert!(min >= 3, "availability dropped to {min} during the rollout");
+        let rs = ok(cp, bin, &["get", "rs", "-n", &ns]);
+        assert_eq!(rs.lines().count(), 3, "{rs}");
+        let history = ok(
+            cp,
+            bin,
+            &["rollout", "history", "deployment/web", "-n", &ns],
+        );
+        assert!(history.contains('1') && history.contains('2'), "{history}");
+        // Undo brings the first template (and its ReplicaSet) back.
+        ok(cp, bin, &["rollout", "undo", "deployment/web", "-n", &ns]);
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        let image = ok(
+            cp,
+            bin,
+            &[
+                "get",
+                "deployment",
+                "web",
+                "-n",
+                &ns,
+                "-o",
+                "jsonpath={.spec.template.spec.containers[0].image}",
+            ],
+        );
+        assert_eq!(image, "nginx:1.26");
+        let rs = ok(cp, bin, &["get", "rs", "-n", &ns]);
+        assert_eq!(
+            rs.lines().count(),
+            3,
+            "undo reuses the old ReplicaSet: {rs}"
+        );
+        ok(
+            cp,
+            bin,
+            &["scale", "deployment/web", "--replicas=5", "-n", &ns],
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        eventually("5 running pods", || {
+            ok(cp, bin, &["get", "pods", "-n", &ns])
+                .matches("Running")
+                .count()
+                == 5
+        });
+        // Deleting the deployment collects its ReplicaSets and pods.
+        ok(cp, bin, &["delete", "deployment", "web", "-n", &ns]);
+        eventually("the replica sets and pods to go", || {
+            ok(cp, bin, &["get", "rs,pods", "-n", &ns, "-o", "name"])
+                .trim()
+                .is_empty()
+        });
+    }
+}
+
+#[test]
+fn foreground_and_orphan_deletion() {
+    let cp = common::shared_host();
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "gc"]);
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "deployment",
+            "fg",
+            "--image=nginx",
+            "--replicas=2",
+            "-n",
+            "gc",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "deployment",
+            "orphan",
+            "--image=nginx",
+            "--replicas=2",
+            "-n",
+            "gc",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "rollout",
+            "status",
+            "deployment/fg",
+            "-n",
+            "gc",
+            "--timeout=60s",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "rollout",
+            "status",
+            "deployment/orphan",
+            "-n",
+            "gc",
+            "--timeout=60s",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "delete",
+            "deployment",
+            "fg",
+            "-n",
+            "gc",
+            "--cascade=foreground",
+            "--timeout=60s",
+        ],
+    );
+    let left = ok(
+        cp,
+        k,
+        &["get", "rs,pods", "-n", "gc", "-l", "app=fg", "-o", "name"],
+    );
+    assert!(left.trim().is_empty(), "foreground deletion left {left}");
+    ok(
+        cp,
+        k,
+        &[
+            "delete",
+            "deployment",
+            "orphan",
+            "-n",
+            "gc",
+            "--cascade=orphan",
+        ],
+    );
+    eventually("the orphaned replica set to lose its owner", || {
+        let owners = ok(
+            cp,
+            k,
+            &[
+                "get",
+                "rs",
+                "-n",
+                "gc",
+                "-l",
+                "app=orphan",
+                "-o",
+                "jsonpath={.items[*].metadata.ownerReferences}",
+            ],
+        );
+        owners.trim().is_empty()
+            && !ok(
+                cp,
+                k,
+                &["get", "rs", "-n", "gc", "-l", "app=orphan", "-o", "name"],
+            )
+            .trim()
+            .is_empty()
+    });
+    let pods = ok(
+        cp,
+        k,
+        &["get", "pods", "-n", "gc", "-l", "app=orphan", "-o", "name"],
+    );
+    assert_eq!(pods.lines().count(), 2, "{pods}");
+}
+
+#[test]
+fn jobs_run_their_commands_and_logs_stream() {
+    let cp = common::shared_host();
+    for (tag, bin) in KUBECTLS {
+        let ns = format!("jobs-{tag}");
+        ok(cp, bin, &["create", "namespace", &ns]);
+        ok(
+            cp,
+            bin,
+            &[
+                "create",
+                "job",
+                "hello",
+                "--image=busybox",
+                "-n",
+                &ns,
+                "--",
+                "sh",
+                "-c",
+                "echo hello; exit 0",
+            ],
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "wait",
+                "--for=condition=complete",
+                "job/hello",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        assert_eq!(
+            ok(cp, bin, &["logs", "job/hello", "-n", &ns]).trim(),
+            "hello"
+        );
+        let manifest = format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: boom\n  namespace: {ns}\nspec:\n  backoffLimit: 1\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n        command: [sh, -c, 'echo failing; exit 1']\n"
+        );
+        let path = cp.dir.join(format!("boom-{tag}.yaml"));
+        std::fs::write(&path, manifest).expect("manifest");
+        ok(cp, bin, &["apply", "-f", path.to_str().unwrap_or("")]);
+        ok(
+            cp,
+            bin,
+            &[
+                "wait",
+                "--for=condition=failed",
+                "job/boom",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        let reason = ok(
+            cp,
+            bin,
+            &[
+                "get",
+                "job",
+                "boom",
+                "-n",
+                &ns,
+                "-o",
+                "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}",
+            ],
+        );
+        assert_eq!(reason, "BackoffLimitExceeded");
+        assert_eq!(
+            ok(
+                cp,
+                bin,
+                &[
+                    "get",
+                    "job",
+                    "boom",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.status.failed}"
+                ]
+            ),
+            "2"
+        );
+    }
+    // A long-running pod: follow its log while it writes, with timestamps and tail.
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "logs"]);
+    ok(
+        cp,
+        k,
+        &[
+            "run",
+            "ticker",
+            "--image=busybox",
+            "-n",
+            "logs",
+            "--command",
+            "--",
+            "sh",
+            "-c",
+            "for i in 1 2 3 4; do echo tick $i; sleep 0.3; done; sleep 60",
+        ],
+    );
+    eventually("the ticker to run", || {
+        ok(
+            cp,
+            k,
+            &[
+                "get",
+                "pod",
+                "ticker",
+                "-n",
+                "logs",
+                "-o",
+                "jsonpath={.status.phase}",
+            ],
+        ) == "Running"
+    });
+    let o = std::process::Command::new("timeout")
+        .args(["5", "kubectl", "logs", "-f", "ticker", "-n", "logs"])
+        .env("KUBECONFIG", &cp.kubeconfig)
+        .output()
+        .expect("kubectl logs -f");
+    let followed = stdout(&o);
+    assert!(
+        followed.contains("tick 1") && followed.contains("tick 4"),
+        "{followed}"
+    );
+    assert_eq!(
+        ok(cp, k, &["logs", "ticker", "-n", "logs", "--tail=1"]).trim(),
+        "tick 4"
+    );
+    let stamped = ok(
+        cp,
+        k,
+        &["logs", "ticker", "-n", "logs", "--timestamps", "--tail=1"],
+    );
+    assert!(stamped.contains("Z tick 4"), "{stamped}");
+    // The pod's working directory and environment.
+    ok(
+        cp,
+        k,
+        &[
+            "run",
+            "env",
+            "--image=busybox",
+            "--restart=Never",
+            "-n",
+            "logs",
+            "--env=GREETING=hi",
+            "--command",
+            "--",
+            "sh",
+            "-c",
+            "echo $GREETING from $HOSTNAME; cat hostname",
+        ],
+    );
+    eventually("the env pod to finish", || {
+        ok(
+            cp,
+            k,
+            &[
+                "get",
+                "pod",
+                "env",
+                "-n",
+                "logs",
+                "-o",
+                "jsonpath={.status.phase}",
+            ],
+        ) == "Succeeded"
+    });
+    assert_eq!(
+        ok(cp, k, &["logs", "env", "-n", "logs"]),
+        "hi from env\nenv\n"
+    );
+    // Graceful deletion stops the process.
+    ok(
+        cp,
+        k,
+        &[
+            "delete",
+            "pod",
+            "ticker",
+            "-n",
+            "logs",
+            "--grace-period=1",
+            "--timeout=30s",
+        ],
+    );
+}
+
+#[test]
+fn services_get_endpoints_of_ready_pods() {
+    let cp = common::shared_host();
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "svc"]);
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "deployment",
+            "api",
+            "--image=nginx",
+            "--replicas=2",
+            "--port=80",
+            "-n",
+            "svc",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "expose",
+            "deployment",
+            "api",
+            "--port=8080",
+            "--target-port=80",
+            "-n",
+            "svc",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "rollout",
+            "status",
+            "deployment/api",
+            "-n",
+            "svc",
+            "--timeout=60s",
+        ],
+    );
+    eventually("two endpoints", || {
+        let ips = ok(
+            cp,
+            k,
+            &[
+                "get",
+                "endpoints",
+                "api",
+                "-n",
+                "svc",
+                "-o",
+                "jsonpath={.subsets[*].addresses[*].ip}",
+            ],
+        );
+        ips.split_whitespace().count() == 2
+    });
+    let slice = ok(
+        cp,
+        k,
+        &[
+            "get",
+            "endpointslices",
+            "-n",
+            "svc",
+            "-l",
+            "kubernetes.io/service-name=api",
+            "-o",
+            "jsonpath={.items[0].ports[0].port}",
+        ],
+    );
+    assert_eq!(slice, "80");
+    let ip = ok(
+        cp,
+        k,
+        &[
+            "get",
+            "svc",
+            "api",
+            "-n",
+            "svc",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ],
+    );
+    // From the default service range, 10.96.0.0/12.
+    let second: u8 = ip
+        .split('.')
+        .nth(1)
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        ip.starts_with("10.") && (96..=111).contains(&second),
+        "{ip}"
+    );
+}
+
+#[test]
+fn unschedulable_pods_stay_pending_with_an_event() {
+    let cp = common::shared_host();
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "sched"]);
+    ok(
+        cp,
+        k,
+        &[
+            "run",
+            "nowhere",
+            "--image=nginx",
+            "-n",
+            "sched",
+            "--overrides",
+            r#"{"spec":{"nodeSelector":{"zone":"mars"}}}"#,
+        ],
+    );
+    eventually("the FailedScheduling event", || {
+        let events = ok(
+            cp,
+            k,
+            &[
+                "get",
+                "events",
+                "-n",
+                "sched",
+                "--field-selector",
+                "involvedObject.name=nowhere",
+                "-o",
+                "jsonpath={.items[*].reason}",
+            ],
+        );
+        events.contains("FailedScheduling")
+    });
+    let msg = ok(
+        cp,
+        k,
+        &[
+            "get",
+            "pod",
+            "nowhere",
+            "-n",
+            "sched",
+            "-o",
+            r#"jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}"#,
+        ],
+    );
+    assert_eq!(
+        msg,
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    );
+    assert_eq!(
+        ok(
+            cp,
+            k,
+            &[
+                "get",
+                "pod",
+                "nowhere",
+                "-n",
+                "sched",
+                "-o",
+                "jsonpath={.status.phase}"
+            ]
+        ),
+        "Pending"
+    );
+    let nodes = ok(cp, k, &["get", "nodes", "-o", "name"]);
+    assert_eq!(nodes.lines().count(), 3, "{nodes}");
+}
+
+#[test]
+fn deleting_a_namespace_removes_everything_in_it() {
+    let cp = common::shared_host();
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "doomed"]);
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "deployment",
+            "d",
+            "--image=nginx",
+            "--replicas=2",
+            "-n",
+            "doomed",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "configmap",
+            "c",
+            "-n",
+            "doomed",
+            "--from-literal=a=b",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "rollout",
+            "status",
+            "deployment/d",
+            "-n",
+            "doomed",
+            "--timeout=60s",
+        ],
+    );
+    ok(cp, k, &["delete", "namespace", "doomed", "--timeout=60s"]);
+    let o = cp.kubectl(&["get", "namespace", "doomed"]);
+    assert!(!o.status.success());
+}
