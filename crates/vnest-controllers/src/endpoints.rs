@@ -33,6 +33,9 @@ fn target_port(svc_port: &k8s_openapi::api::core::v1::ServicePort, pod: &Pod) ->
     }
 }
 
+/// Resolved ports of a pod: (name, number, protocol).
+type PortSet = Vec<(Option<String>, i32, String)>;
+
 /// The Endpoints `subsets` and the EndpointSlice `endpoints`/`ports` for a service
 /// and the pods its selector picks (pure).
 pub fn endpoints_for(svc: &Service, pods: &[&Pod]) -> (Value, Value, Value) {
@@ -42,15 +45,14 @@ pub fn endpoints_for(svc: &Service, pods: &[&Pod]) -> (Value, Value, Value) {
         .and_then(|s| s.ports.clone())
         .unwrap_or_default();
     // Group pods by the port numbers they expose (named ports may differ per pod).
-    let mut subsets: BTreeMap<Vec<(Option<String>, i32, String)>, (Vec<Value>, Vec<Value>)> =
-        BTreeMap::new();
+    let mut subsets: BTreeMap<PortSet, (Vec<Value>, Vec<Value>)> = BTreeMap::new();
     let mut slice_endpoints = Vec::new();
     let mut slice_ports: Vec<Value> = Vec::new();
     for pod in pods {
         let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.clone()) else {
             continue;
         };
-        let resolved: Vec<(Option<String>, i32, String)> = ports
+        let resolved: PortSet = ports
             .iter()
             .filter_map(|p| {
                 Some((
