@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -17,7 +16,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::informer::{controller_uid, is_status, key_of, watch_all, Change, Key, Store};
+use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
 
 const MANAGER: &str = "deployment-controller";
 pub const HASH_LABEL: &str = "pod-template-hash";
@@ -732,8 +731,8 @@ impl Controller {
 
 /// Runs forever. A tick re-checks progress deadlines.
 pub async fn run(client: Client) {
-    let mut deployments = watch_all(Api::<Deployment>::all(client.clone()));
-    let mut sets = watch_all(Api::<ReplicaSet>::all(client.clone()));
+    let mut deployments = watch_channel(Api::<Deployment>::all(client.clone()));
+    let mut sets = watch_channel(Api::<ReplicaSet>::all(client.clone()));
     let mut c = Controller {
         client,
         deployments: Store::default(),
@@ -743,12 +742,12 @@ pub async fn run(client: Client) {
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         tokio::select! {
-            Some(ev) = deployments.next() => {
+            Some(ev) = deployments.recv() => {
                 if let Change::Touched(objs) = c.deployments.apply(ev) {
                     dirty.extend(objs.iter().filter(|(_, gone)| !gone).map(|(o, _)| key_of(o)));
                 }
             }
-            Some(ev) = sets.next() => {
+            Some(ev) = sets.recv() => {
                 if let Change::Touched(objs) = c.sets.apply(ev) {
                     dirty.extend(objs.iter().filter_map(|(r, _)| c.owner_of(r)));
                 }
@@ -758,7 +757,8 @@ pub async fn run(client: Client) {
             }
             else => return,
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(deployments.next()) {
+        tokio::time::sleep(crate::informer::SETTLE).await;
+        while let Ok(ev) = deployments.try_recv() {
             if let Change::Touched(objs) = c.deployments.apply(ev) {
                 dirty.extend(
                     objs.iter()
@@ -767,7 +767,7 @@ pub async fn run(client: Client) {
                 );
             }
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(sets.next()) {
+        while let Ok(ev) = sets.try_recv() {
             if let Change::Touched(objs) = c.sets.apply(ev) {
                 dirty.extend(objs.iter().filter_map(|(r, _)| c.owner_of(r)));
             }

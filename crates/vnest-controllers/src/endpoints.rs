@@ -4,14 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 
-use crate::informer::{is_status, key_of, watch_all, Change, Key, Store};
+use crate::informer::{is_status, key_of, watch_channel, Change, Key, Store};
 use crate::pods::is_ready;
 
 const MANAGER: &str = "endpoint-controller";
@@ -216,8 +215,8 @@ impl Controller {
 
 /// Runs forever.
 pub async fn run(client: Client) {
-    let mut services = watch_all(Api::<Service>::all(client.clone()));
-    let mut pods = watch_all(Api::<Pod>::all(client.clone()));
+    let mut services = watch_channel(Api::<Service>::all(client.clone()));
+    let mut pods = watch_channel(Api::<Pod>::all(client.clone()));
     let mut c = Controller {
         client,
         services: Store::default(),
@@ -227,21 +226,22 @@ pub async fn run(client: Client) {
         let mut dirty: BTreeMap<Key, bool> = BTreeMap::new();
         let mut pod_changes: Vec<Pod> = Vec::new();
         tokio::select! {
-            Some(ev) = services.next() => {
+            Some(ev) = services.recv() => {
                 if let Change::Touched(objs) = c.services.apply(ev) {
                     for (s, gone) in objs {
                         dirty.insert(key_of(&s), gone);
                     }
                 }
             }
-            Some(ev) = pods.next() => {
+            Some(ev) = pods.recv() => {
                 if let Change::Touched(objs) = c.pods.apply(ev) {
                     pod_changes.extend(objs.into_iter().map(|(p, _)| p));
                 }
             }
             else => return,
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(pods.next()) {
+        tokio::time::sleep(crate::informer::SETTLE).await;
+        while let Ok(ev) = pods.try_recv() {
             if let Change::Touched(objs) = c.pods.apply(ev) {
                 pod_changes.extend(objs.into_iter().map(|(p, _)| p));
             }

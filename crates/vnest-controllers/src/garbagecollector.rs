@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -270,8 +269,6 @@ fn params() -> PatchParams {
     }
 }
 
-type Events = SelectAll<BoxStream<'static, (usize, watcher::Event<DynamicObject>)>>;
-
 /// Every resource that can be watched and deleted.
 async fn discover(client: &Client) -> Vec<(ApiResource, bool)> {
     let Ok(d) = Discovery::new(client.clone()).run().await else {
@@ -303,7 +300,8 @@ pub async fn run(client: Client) {
         dependents: HashMap::new(),
         synced: HashSet::new(),
     };
-    let mut events: Events = SelectAll::new();
+    let (events_tx, mut events) =
+        tokio::sync::mpsc::unbounded_channel::<(usize, watcher::Event<DynamicObject>)>();
     let mut crds = watch_all(Api::<CustomResourceDefinition>::all(client.clone()));
     let mut rediscover = true;
     loop {
@@ -319,15 +317,22 @@ pub async fn run(client: Client) {
                 c.resources.push(ar.clone());
                 c.namespaced.push(namespaced);
                 let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-                let stream = watcher(api, watcher::Config::default())
+                let mut stream = watcher(api, watcher::Config::default())
                     .filter_map(move |r| async move { r.ok().map(|e| (idx, e)) })
                     .boxed();
-                events.push(stream);
+                let tx = events_tx.clone();
+                tokio::spawn(async move {
+                    while let Some(ev) = stream.next().await {
+                        if tx.send(ev).is_err() {
+                            return;
+                        }
+                    }
+                });
             }
         }
         let mut touched: Vec<(String, bool)> = Vec::new();
         tokio::select! {
-            Some((idx, ev)) = events.next() => collect(&mut c, idx, ev, &mut touched),
+            Some((idx, ev)) = events.recv() => collect(&mut c, idx, ev, &mut touched),
             Some(_) = crds.next() => {
                 rediscover = true;
                 // Let a burst of CRD changes settle before asking discovery.
@@ -335,7 +340,7 @@ pub async fn run(client: Client) {
             }
             else => return,
         }
-        while let Some(Some((idx, ev))) = futures::FutureExt::now_or_never(events.next()) {
+        while let Ok((idx, ev)) = events.try_recv() {
             collect(&mut c, idx, ev, &mut touched);
         }
         let mut owners: BTreeMap<String, ()> = BTreeMap::new();

@@ -100,6 +100,25 @@ impl<K: Resource + Clone> Store<K> {
     }
 }
 
+/// A restarting watch of every object of a kind, delivered through a channel: a
+/// controller drains everything that arrived with `try_recv` (a stream polled once
+/// may say Pending while events are on their way).
+pub fn watch_channel<K>(api: Api<K>) -> tokio::sync::mpsc::UnboundedReceiver<watcher::Event<K>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut stream = watch_all(api);
+    tokio::spawn(async move {
+        while let Some(ev) = stream.next().await {
+            if tx.send(ev).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// A restarting watch of every object of a kind.
 pub fn watch_all<K>(api: Api<K>) -> BoxStream<'static, watcher::Event<K>>
 where
@@ -125,3 +144,7 @@ pub fn controller_uid<K: Resource>(obj: &K, kind: &str) -> Option<String> {
 pub fn is_status(e: &kube::Error, code: u16) -> bool {
     matches!(e, kube::Error::Api(s) if s.code == code)
 }
+
+/// How long a controller lets a burst of events gather before it reconciles: one
+/// reconcile then covers many changes (kube's work queue deduplicates the same way).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(25);

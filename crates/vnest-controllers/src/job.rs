@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -16,7 +15,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 
-use crate::informer::{controller_uid, is_status, key_of, watch_all, Change, Key, Store};
+use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
 use crate::pods::{is_active, is_ready};
 
 const MANAGER: &str = "job-controller";
@@ -331,8 +330,8 @@ impl Controller {
 
 /// Runs forever; a tick handles deadlines and TTLs.
 pub async fn run(client: Client) {
-    let mut jobs = watch_all(Api::<Job>::all(client.clone()));
-    let mut pods = watch_all(Api::<Pod>::all(client.clone()));
+    let mut jobs = watch_channel(Api::<Job>::all(client.clone()));
+    let mut pods = watch_channel(Api::<Pod>::all(client.clone()));
     let mut c = Controller {
         client,
         jobs: Store::default(),
@@ -342,12 +341,12 @@ pub async fn run(client: Client) {
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         tokio::select! {
-            Some(ev) = jobs.next() => {
+            Some(ev) = jobs.recv() => {
                 if let Change::Touched(objs) = c.jobs.apply(ev) {
                     dirty.extend(objs.iter().filter(|(_, gone)| !gone).map(|(o, _)| key_of(o)));
                 }
             }
-            Some(ev) = pods.next() => {
+            Some(ev) = pods.recv() => {
                 if let Change::Touched(objs) = c.pods.apply(ev) {
                     dirty.extend(objs.iter().filter_map(|(p, _)| c.owner_of(p)));
                 }
@@ -359,7 +358,8 @@ pub async fn run(client: Client) {
             }
             else => return,
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(pods.next()) {
+        tokio::time::sleep(crate::informer::SETTLE).await;
+        while let Ok(ev) = pods.try_recv() {
             if let Change::Touched(objs) = c.pods.apply(ev) {
                 dirty.extend(objs.iter().filter_map(|(p, _)| c.owner_of(p)));
             }

@@ -40,35 +40,40 @@ pub struct ClusterInfo {
 }
 
 /// Starts the enabled controllers; they run until the returned tasks are aborted.
+///
+/// Each controller gets its own client built from `config`, hence its own connection:
+/// the watches of one controller never wait behind another's (one HTTP/2 connection
+/// carries its streams in order).
 pub fn spawn_all(
-    client: kube::Client,
+    config: &kube::Config,
     cluster: ClusterInfo,
     disabled: &BTreeSet<String>,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> Result<Vec<tokio::task::JoinHandle<()>>, kube::Error> {
+    let new_client = || kube::Client::try_from(config.clone());
     let mut tasks = Vec::new();
     if !disabled.contains("namespace") {
-        tasks.push(tokio::spawn(namespace::run(client.clone())));
+        tasks.push(tokio::spawn(namespace::run(new_client()?)));
     }
     if !disabled.contains("serviceaccount") {
         tasks.push(tokio::spawn(serviceaccount::run(
-            client.clone(),
+            new_client()?,
             cluster.ca_pem,
         )));
     }
     if !disabled.contains("garbagecollector") {
-        tasks.push(tokio::spawn(garbagecollector::run(client.clone())));
+        tasks.push(tokio::spawn(garbagecollector::run(new_client()?)));
     }
     if !disabled.contains("replicaset") {
-        tasks.push(tokio::spawn(replicaset::run(client.clone())));
+        tasks.push(tokio::spawn(replicaset::run(new_client()?)));
     }
     if !disabled.contains("deployment") {
-        tasks.push(tokio::spawn(deployment::run(client.clone())));
+        tasks.push(tokio::spawn(deployment::run(new_client()?)));
     }
     if !disabled.contains("job") {
-        tasks.push(tokio::spawn(job::run(client.clone())));
+        tasks.push(tokio::spawn(job::run(new_client()?)));
     }
     if !disabled.contains("endpoints") {
-        tasks.push(tokio::spawn(endpoints::run(client.clone())));
+        tasks.push(tokio::spawn(endpoints::run(new_client()?)));
     }
-    tasks
+    Ok(tasks)
 }

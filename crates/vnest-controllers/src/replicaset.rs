@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -14,7 +13,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::informer::{controller_uid, is_status, key_of, watch_all, Change, Key, Store};
+use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
 use crate::pods::{is_active, is_available, is_ready, selector_matches};
 
 const MANAGER: &str = "replicaset-controller";
@@ -295,10 +294,10 @@ impl Controller {
         let orphans: Vec<String> = self
             .pods
             .objects
-            .iter()
-            .filter(|((pns, _), p)| {
-                *pns == ns
-                    && p.metadata.deletion_timestamp.is_none()
+            .range((ns.clone(), String::new())..)
+            .take_while(|((pns, _), _)| *pns == ns)
+            .filter(|(_, p)| {
+                p.metadata.deletion_timestamp.is_none()
                     && !p
                         .metadata
                         .owner_references
@@ -329,8 +328,8 @@ impl Controller {
 
 /// Runs forever.
 pub async fn run(client: Client) {
-    let mut sets = watch_all(Api::<ReplicaSet>::all(client.clone()));
-    let mut pods = watch_all(Api::<Pod>::all(client.clone()));
+    let mut sets = watch_channel(Api::<ReplicaSet>::all(client.clone()));
+    let mut pods = watch_channel(Api::<Pod>::all(client.clone()));
     let mut c = Controller {
         client,
         sets: Store::default(),
@@ -339,12 +338,12 @@ pub async fn run(client: Client) {
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         tokio::select! {
-            Some(ev) = sets.next() => {
+            Some(ev) = sets.recv() => {
                 if let Change::Touched(objs) = c.sets.apply(ev) {
                     dirty.extend(objs.iter().filter(|(_, gone)| !gone).map(|(o, _)| key_of(o)));
                 }
             }
-            Some(ev) = pods.next() => {
+            Some(ev) = pods.recv() => {
                 if let Change::Touched(objs) = c.pods.apply(ev) {
                     for (p, _) in &objs {
                         dirty.extend(c.interested(p));
@@ -353,8 +352,9 @@ pub async fn run(client: Client) {
             }
             else => return,
         }
+        tokio::time::sleep(crate::informer::SETTLE).await;
         // Take whatever else is already waiting before reconciling.
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(sets.next()) {
+        while let Ok(ev) = sets.try_recv() {
             if let Change::Touched(objs) = c.sets.apply(ev) {
                 dirty.extend(
                     objs.iter()
@@ -363,7 +363,7 @@ pub async fn run(client: Client) {
                 );
             }
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(pods.next()) {
+        while let Ok(ev) = pods.try_recv() {
             if let Change::Touched(objs) = c.pods.apply(ev) {
                 for (p, _) in &objs {
                     dirty.extend(c.interested(p));

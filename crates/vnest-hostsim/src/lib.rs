@@ -20,9 +20,14 @@ pub struct HostConfig {
     pub exec: bool,
 }
 
-/// Starts the scheduler and the nodes; they run until the tasks are aborted.
-pub fn spawn(client: kube::Client, cfg: &HostConfig) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = vec![tokio::spawn(scheduler::run(client.clone()))];
+/// Starts the scheduler and the nodes, each with its own client (and connection);
+/// they run until the tasks are aborted.
+pub fn spawn(
+    config: &kube::Config,
+    cfg: &HostConfig,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, kube::Error> {
+    let new_client = || kube::Client::try_from(config.clone());
+    let mut tasks = vec![tokio::spawn(scheduler::run(new_client()?))];
     for (i, name) in node::node_names(cfg.nodes).into_iter().enumerate() {
         let node = node::NodeConfig {
             name,
@@ -30,9 +35,9 @@ pub fn spawn(client: kube::Client, cfg: &HostConfig) -> Vec<tokio::task::JoinHan
             data_dir: cfg.data_dir.clone(),
             exec: cfg.exec,
         };
-        tasks.push(tokio::spawn(node::run(client.clone(), node)));
+        tasks.push(tokio::spawn(node::run(new_client()?, node)));
     }
-    tasks
+    Ok(tasks)
 }
 
 /// The `pods/log` source of a dev host with this data dir.

@@ -6,12 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use vnest_controllers::informer::{key_of, watch_all, Change, Key, Store};
+use vnest_controllers::informer::{key_of, watch_channel, Change, Key, Store};
 
 use crate::quantity::parse_milli;
 
@@ -188,8 +187,60 @@ fn selector_fits(pod: &Pod, node: &Node) -> bool {
     true
 }
 
-/// Whether `pod` fits `node` next to the pods already bound there.
-pub fn fits(pod: &Pod, node: &Node, bound: &[&Pod]) -> Result<(), Misfit> {
+/// What is already requested on a node.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    pub requested: BTreeMap<String, i128>,
+    pub pods: usize,
+}
+
+impl Usage {
+    pub fn add(&mut self, requests: &BTreeMap<String, i128>) {
+        for (k, v) in requests {
+            *self.requested.entry(k.clone()).or_insert(0) += v;
+        }
+        self.pods += 1;
+    }
+
+    pub fn of(pods: &[&Pod]) -> Usage {
+        let mut u = Usage::default();
+        for p in pods {
+            u.add(&requests(p));
+        }
+        u
+    }
+}
+
+/// A node with its allocatable resources parsed once.
+pub struct Candidate<'n> {
+    pub node: &'n Node,
+    pub allocatable: BTreeMap<String, i128>,
+}
+
+impl<'n> Candidate<'n> {
+    pub fn new(node: &'n Node) -> Candidate<'n> {
+        let allocatable = node
+            .status
+            .as_ref()
+            .and_then(|s| s.allocatable.as_ref())
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.clone(), parse_milli(&v.0).unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Candidate { node, allocatable }
+    }
+}
+
+/// Whether a pod (with `want` requested) fits a node that already has `used`.
+pub fn fits_on(
+    pod: &Pod,
+    want: &BTreeMap<String, i128>,
+    c: &Candidate<'_>,
+    used: &Usage,
+) -> Result<(), Misfit> {
+    let node = c.node;
     if node
         .spec
         .as_ref()
@@ -221,62 +272,74 @@ pub fn fits(pod: &Pod, node: &Node, bound: &[&Pod]) -> Result<(), Misfit> {
             return Err(Misfit::Taint(format!("{}: {value}", taint.key)));
         }
     }
-    let allocatable: BTreeMap<String, i128> = node
-        .status
-        .as_ref()
-        .and_then(|s| s.allocatable.as_ref())
-        .map(|a| {
-            a.iter()
-                .map(|(k, v)| (k.clone(), parse_milli(&v.0).unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut used: BTreeMap<String, i128> = BTreeMap::new();
-    for p in bound {
-        for (k, v) in requests(p) {
-            *used.entry(k).or_insert(0) += v;
-        }
-    }
-    for (k, want) in requests(pod) {
-        let Some(cap) = allocatable.get(&k) else {
+    for (k, amount) in want {
+        let Some(cap) = c.allocatable.get(k) else {
             if k == "pods" {
                 continue;
             }
-            return Err(Misfit::Resource(k));
+            return Err(Misfit::Resource(k.clone()));
         };
-        if used.get(&k).copied().unwrap_or(0) + want > *cap {
-            return Err(Misfit::Resource(k));
+        if used.requested.get(k).copied().unwrap_or(0) + amount > *cap {
+            return Err(Misfit::Resource(k.clone()));
         }
     }
     Ok(())
 }
 
-/// The node for `pod`: among those that fit, the one with the least requested CPU
-/// (then fewest pods, then name). `Err` carries each node's reason.
-pub fn schedule<'n>(
+/// Whether `pod` fits `node` next to the pods already bound there.
+pub fn fits(pod: &Pod, node: &Node, bound: &[&Pod]) -> Result<(), Misfit> {
+    fits_on(
+        pod,
+        &requests(pod),
+        &Candidate::new(node),
+        &Usage::of(bound),
+    )
+}
+
+/// The node for a pod among `candidates` with their usage: of those that fit, the
+/// one with the least requested CPU (then fewest pods, then name). `Err` carries each
+/// node's reason.
+pub fn choose(
     pod: &Pod,
-    nodes: &'n [Node],
-    bound: &HashMap<String, Vec<&Pod>>,
-) -> Result<&'n Node, Vec<Misfit>> {
+    want: &BTreeMap<String, i128>,
+    candidates: &[Candidate<'_>],
+    usage: &HashMap<String, Usage>,
+) -> Result<usize, Vec<Misfit>> {
+    let empty = Usage::default();
     let mut misfits = Vec::new();
-    let mut best: Option<(&Node, (i128, usize, String))> = None;
-    for n in nodes {
-        let on = bound.get(&n.name_any()).map(Vec::as_slice).unwrap_or(&[]);
-        match fits(pod, n, on) {
+    let mut best: Option<(usize, (i128, usize, String))> = None;
+    for (i, c) in candidates.iter().enumerate() {
+        let name = c.node.name_any();
+        let used = usage.get(&name).unwrap_or(&empty);
+        match fits_on(pod, want, c, used) {
             Ok(()) => {
-                let cpu: i128 = on
-                    .iter()
-                    .map(|p| requests(p).get("cpu").copied().unwrap_or(0))
-                    .sum();
-                let score = (cpu, on.len(), n.name_any());
+                let score = (
+                    used.requested.get("cpu").copied().unwrap_or(0),
+                    used.pods,
+                    name,
+                );
                 if best.as_ref().is_none_or(|(_, s)| score < *s) {
-                    best = Some((n, score));
+                    best = Some((i, score));
                 }
             }
             Err(m) => misfits.push(m),
         }
     }
-    best.map(|(n, _)| n).ok_or(misfits)
+    best.map(|(i, _)| i).ok_or(misfits)
+}
+
+/// [`choose`] from the bound pods (for tests and one-off decisions).
+pub fn schedule<'n>(
+    pod: &Pod,
+    nodes: &'n [Node],
+    bound: &HashMap<String, Vec<&Pod>>,
+) -> Result<&'n Node, Vec<Misfit>> {
+    let candidates: Vec<Candidate<'_>> = nodes.iter().map(Candidate::new).collect();
+    let usage: HashMap<String, Usage> = bound
+        .iter()
+        .map(|(k, v)| (k.clone(), Usage::of(v)))
+        .collect();
+    choose(pod, &requests(pod), &candidates, &usage).map(|i| &nodes[i])
 }
 
 fn pending(pod: &Pod) -> bool {
@@ -302,8 +365,8 @@ fn node_name(pod: &Pod) -> Option<String> {
 
 /// Runs forever.
 pub async fn run(client: Client) {
-    let mut pods_w = watch_all(Api::<Pod>::all(client.clone()));
-    let mut nodes_w = watch_all(Api::<Node>::all(client.clone()));
+    let mut pods_w = watch_channel(Api::<Pod>::all(client.clone()));
+    let mut nodes_w = watch_channel(Api::<Node>::all(client.clone()));
     let mut pods: Store<Pod> = Store::default();
     let mut nodes: Store<Node> = Store::default();
     // Pods told they do not fit, and the node count then (retry when nodes change).
@@ -314,14 +377,14 @@ pub async fn run(client: Client) {
     loop {
         let mut nodes_changed = false;
         tokio::select! {
-            Some(ev) = pods_w.next() => { let _ = pods.apply(ev); }
-            Some(ev) = nodes_w.next() => {
+            Some(ev) = pods_w.recv() => { let _ = pods.apply(ev); }
+            Some(ev) = nodes_w.recv() => {
                 if let Change::Touched(_) = nodes.apply(ev) { nodes_changed = true; }
             }
             _ = retry.tick() => { nodes_changed = true; }
             else => return,
         }
-        while let Some(Some(ev)) = futures::FutureExt::now_or_never(pods_w.next()) {
+        while let Ok(ev) = pods_w.try_recv() {
             let _ = pods.apply(ev);
         }
         if nodes_changed {
@@ -341,7 +404,7 @@ pub async fn run(client: Client) {
         if todo.is_empty() {
             continue;
         }
-        let mut bound: HashMap<String, Vec<Pod>> = HashMap::new();
+        let mut usage: HashMap<String, Usage> = HashMap::new();
         for p in pods.objects.values() {
             let done = matches!(
                 p.status.as_ref().and_then(|s| s.phase.as_deref()),
@@ -349,22 +412,20 @@ pub async fn run(client: Client) {
             );
             let n = node_name(p).or_else(|| assumed.get(&key_of(p)).cloned());
             if let (Some(n), false) = (n, done) {
-                bound.entry(n).or_default().push(p.clone());
+                usage.entry(n).or_default().add(&requests(p));
             }
         }
+        let candidates: Vec<Candidate<'_>> = node_list.iter().map(Candidate::new).collect();
         // Decide every binding first (in memory), then send them concurrently.
         let mut bindings: Vec<(Pod, String)> = Vec::new();
         let mut refused: Vec<(Pod, String)> = Vec::new();
         for pod in todo {
-            let view: HashMap<String, Vec<&Pod>> = bound
-                .iter()
-                .map(|(k, v)| (k.clone(), v.iter().collect()))
-                .collect();
-            match schedule(&pod, &node_list, &view) {
-                Ok(node) => {
-                    let name = node.name_any();
+            let want = requests(&pod);
+            match choose(&pod, &want, &candidates, &usage) {
+                Ok(i) => {
+                    let name = candidates[i].node.name_any();
                     assumed.insert(key_of(&pod), name.clone());
-                    bound.entry(name.clone()).or_default().push(pod.clone());
+                    usage.entry(name.clone()).or_default().add(&want);
                     bindings.push((pod, name));
                 }
                 Err(misfits) => {
@@ -373,41 +434,51 @@ pub async fn run(client: Client) {
                 }
             }
         }
-        let sends = bindings.into_iter().map(|(pod, node)| {
-            let client = client.clone();
-            async move {
-                let ns = pod.namespace().unwrap_or_default();
-                let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-                let binding = json!({
-                    "apiVersion": "v1", "kind": "Binding",
-                    "metadata": {"name": pod.name_any(), "namespace": ns},
-                    "target": {"apiVersion": "v1", "kind": "Node", "name": node},
-                });
-                match api
-                    .create_subresource::<serde_json::Value, serde_json::Value>(
-                        "binding",
-                        &pod.name_any(),
-                        &PostParams::default(),
-                        &binding,
-                    )
-                    .await
-                {
-                    Ok(_) => {
-                        crate::events::record(
-                            &client,
-                            &pod,
-                            "Normal",
-                            "Scheduled",
-                            &format!("Successfully assigned {ns}/{} to {node}", pod.name_any()),
-                            SCHEDULER_NAME,
+        let sends: Vec<_> = bindings
+            .into_iter()
+            .map(|(pod, node)| {
+                let client = client.clone();
+                async move {
+                    let ns = pod.namespace().unwrap_or_default();
+                    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+                    let binding = json!({
+                        "apiVersion": "v1", "kind": "Binding",
+                        "metadata": {"name": pod.name_any(), "namespace": ns},
+                        "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+                    });
+                    match api
+                        .create_subresource::<serde_json::Value, serde_json::Value>(
+                            "binding",
+                            &pod.name_any(),
+                            &PostParams::default(),
+                            &binding,
                         )
-                        .await;
+                        .await
+                    {
+                        Ok(_) => {
+                            crate::events::record(
+                                &client,
+                                &pod,
+                                "Normal",
+                                "Scheduled",
+                                &format!("Successfully assigned {ns}/{} to {node}", pod.name_any()),
+                                SCHEDULER_NAME,
+                            )
+                            .await;
+                        }
+                        Err(e) => {
+                            tracing::debug!(pod = %pod.name_any(), error = %e, "binding failed")
+                        }
                     }
-                    Err(e) => tracing::debug!(pod = %pod.name_any(), error = %e, "binding failed"),
                 }
-            }
-        });
-        futures::future::join_all(sends).await;
+            })
+            .collect();
+        // Bindings go out in the background: the loop keeps scheduling meanwhile (the
+        // assumed map keeps it from placing a pod twice).
+        tracing::debug!(pods = sends.len(), "binding a batch");
+        for send in sends {
+            tokio::spawn(send);
+        }
         for (pod, msg) in refused {
             unschedulable.insert(key_of(&pod));
             let ns = pod.namespace().unwrap_or_default();

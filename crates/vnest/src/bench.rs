@@ -502,3 +502,153 @@ async fn rbac_overhead(admin: &Client, kubeconfig: &Path) -> anyhow::Result<(f64
         percentile(&masters, 0.99),
     ))
 }
+
+/// `vnest bench host`: a dev host with `nodes` simulated nodes; `pods` pods created
+/// through one Deployment. Reports the time from the create to every pod bound and
+/// to every pod Running (and the Deployment available), and the scheduler's binds/s.
+pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Result<()> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Pod;
+    let exe = std::env::current_exe()?;
+    let dir = std::env::temp_dir().join(format!("vnest-bench-host-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    progress(&format!("starting vnest host with {nodes} nodes"));
+    let child = Command::new(&exe)
+        .args(["host", "--data-dir"])
+        .arg(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--nodes", &nodes.to_string()])
+        .env("VNEST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start the dev host")?;
+    let server = ServerProcess {
+        child,
+        dir: dir.clone(),
+    };
+    let kubeconfig = dir.join("admin.kubeconfig");
+    let started = Instant::now();
+    let client = loop {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("dev host not ready after 30 s");
+        }
+        if kubeconfig.exists() {
+            if let Ok(c) = client_for(&kubeconfig).await {
+                let req = http::Request::get("/readyz").body(Vec::new())?;
+                if c.request_text(req).await.is_ok() {
+                    break c;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Wait for the nodes.
+    let node_api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    while node_api.list(&ListParams::default()).await?.items.len() < nodes {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "bench"},
+        "spec": {"replicas": pods, "selector": {"matchLabels": {"app": "bench"}},
+                 "template": {"metadata": {"labels": {"app": "bench"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+    }))?;
+    progress(&format!("creating a deployment of {pods} pods"));
+    let t0 = Instant::now();
+    deployments.create(&PostParams::default(), &d).await?;
+    // One watch follows the pods (polling full lists would load the server more than
+    // the work being measured).
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut events = kube::runtime::watcher(
+        pod_api,
+        kube::runtime::watcher::Config::default().labels("app=bench"),
+    )
+    .boxed();
+    let mut seen: std::collections::HashMap<String, (bool, bool)> = Default::default();
+    let mut all_bound = None;
+    let mut first_created: Option<Duration> = None;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let running = loop {
+        let next = tokio::time::timeout_at(deadline.into(), events.next()).await;
+        let ev = match next {
+            Err(_) => bail!("pods not running after 300 s"),
+            Ok(None) => bail!("the pod watch ended"),
+            Ok(Some(Err(e))) => {
+                progress(&format!("watch error: {e}"));
+                continue;
+            }
+            Ok(Some(Ok(ev))) => ev,
+        };
+        let pods_seen: Vec<Pod> = match ev {
+            kube::runtime::watcher::Event::Apply(p)
+            | kube::runtime::watcher::Event::InitApply(p) => vec![p],
+            _ => Vec::new(),
+        };
+        for p in pods_seen {
+            if first_created.is_none() {
+                first_created = Some(t0.elapsed());
+            }
+            let bound = p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+            let run = p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            seen.insert(p.metadata.name.clone().unwrap_or_default(), (bound, run));
+        }
+        if all_bound.is_none() && seen.values().filter(|(b, _)| *b).count() >= pods {
+            all_bound = Some(t0.elapsed());
+        }
+        if seen.values().filter(|(_, r)| *r).count() >= pods {
+            break t0.elapsed();
+        }
+    };
+    let available = loop {
+        let d = deployments.get("bench").await?;
+        let avail = d.status.and_then(|s| s.available_replicas).unwrap_or(0) as usize;
+        if avail >= pods || Instant::now() > deadline {
+            break t0.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let rss = rss_kib(server.child.id())? as f64 / 1024.0;
+    drop(server);
+    let bound = all_bound.unwrap_or(running);
+    let first = first_created.unwrap_or_default();
+    let bind_window = bound.saturating_sub(first).as_secs_f64().max(0.001);
+    let report = json!({
+        "pods": pods,
+        "nodes": nodes,
+        "all_bound_s": bound.as_secs_f64(),
+        "all_running_s": running.as_secs_f64(),
+        "deployment_available_s": available.as_secs_f64(),
+        "pods_bound_per_sec": pods as f64 / bind_window,
+        "pods_running_per_sec": pods as f64 / running.as_secs_f64().max(0.001),
+        "host_rss_mib": rss,
+    });
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("vnest bench host ({nodes} simulated nodes, {pods} pods through one Deployment)");
+        println!(
+            "  create -> all bound          {:>8.2} s",
+            bound.as_secs_f64()
+        );
+        println!(
+            "  create -> all Running        {:>8.2} s",
+            running.as_secs_f64()
+        );
+        println!(
+            "  create -> Deployment available {:>6.2} s",
+            available.as_secs_f64()
+        );
+        println!(
+            "  scheduler: pods bound/s      {:>8.0}",
+            pods as f64 / bind_window
+        );
+        println!("  dev host RSS at the end      {:>8.1} MiB", rss);
+    }
+    Ok(())
+}

@@ -45,6 +45,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The dev host: pods through a Deployment to Running, scheduler binds/s.
+    Host {
+        /// Pods (replicas of one Deployment).
+        #[arg(long, default_value_t = 1000)]
+        pods: usize,
+        /// Simulated nodes (each takes 110 pods, as a kubelet's default).
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
     /// The API server: readiness, memory, creates/s, list and watch latency.
     Api {
         /// Configmaps to create (half with 16 clients, half with 64).
@@ -201,18 +213,19 @@ pub(crate) async fn serve(
     }
     // Controllers are clients of this very API server, with the admin credentials.
     let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig)?;
-    let client = kube::Client::try_from(
-        kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?,
-    )?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
     let disabled = args.disable_controllers.iter().cloned().collect();
     let ca_pem = std::fs::read_to_string(args.data_dir.join("pki").join("ca.crt"))
         .context("reading the cluster CA")?;
     let _controllers = vnest_controllers::spawn_all(
-        client.clone(),
+        &config,
         vnest_controllers::ClusterInfo { ca_pem },
         &disabled,
-    );
-    let _nodes = host.as_ref().map(|h| vnest_hostsim::spawn(client, h));
+    )?;
+    let _nodes = match &host {
+        Some(h) => Some(vnest_hostsim::spawn(&config, h)?),
+        None => None,
+    };
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
         server.addr,
@@ -264,6 +277,30 @@ fn main() -> ExitCode {
             }
         }
         Command::Host(args) => host::main(*args),
+        Command::Bench(BenchCommand::Host {
+            pods,
+            nodes,
+            output,
+        }) => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(bench::run_host(
+                pods,
+                nodes,
+                matches!(output, OutputFormat::Json),
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::ControlPlane(args) => {
             init_logging();
             let rt = match tokio::runtime::Runtime::new() {
