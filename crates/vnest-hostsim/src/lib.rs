@@ -20,13 +20,14 @@ pub struct HostConfig {
     pub exec: bool,
 }
 
-/// Starts the scheduler and the nodes, each with its own client (and connection);
-/// they run until the tasks are aborted.
+/// Starts the scheduler and the nodes (sharing one client); they run until the tasks
+/// are aborted.
 pub fn spawn(
     config: &kube::Config,
     cfg: &HostConfig,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, kube::Error> {
-    let new_client = || kube::Client::try_from(config.clone());
+    let shared = kube::Client::try_from(config.clone())?;
+    let new_client = || Ok::<_, kube::Error>(shared.clone());
     let mut tasks = vec![tokio::spawn(scheduler::run(new_client()?))];
     for (i, name) in node::node_names(cfg.nodes).into_iter().enumerate() {
         let node = node::NodeConfig {
