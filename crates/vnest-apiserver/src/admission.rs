@@ -259,100 +259,65 @@ pub async fn bootstrap_kubernetes_service(
         )
         .await?;
     }
-    let wanted_subsets = json!([{"addresses": [{"ip": ip}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]);
     let ep_def = resolve("", "v1", "endpoints")?;
-    let write = crate::rest::WriteMeta {
-        manager,
-        subresource: None,
-        apply: false,
-    };
-    match rest
-        .get_object(&ep_def, Some("default"), "kubernetes")
-        .await
-    {
-        Ok(ep) if ep.get("subsets") == Some(&wanted_subsets) => {}
-        Ok(_) => {
-            rest.guaranteed_update(
-                &ep_def,
-                Some("default"),
-                "kubernetes",
-                None,
-                false,
-                write,
-                |cur| {
-                    let mut next = cur.clone();
-                    next["subsets"] = wanted_subsets.clone();
-                    Ok(next)
-                },
-            )
-            .await?;
-        }
-        Err(_) => {
-            let ep = json!({
-                "apiVersion": "v1", "kind": "Endpoints",
-                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-                "subsets": wanted_subsets,
-            });
-            rest.create(
-                &ep_def,
-                Some("default"),
-                ep.to_string().as_bytes(),
-                crate::body::MediaType::Json,
-                &none,
-                None,
-                manager,
-            )
-            .await?;
-        }
-    }
+    let ep = json!({
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+    });
+    ensure_fields(rest, &ep_def, ep, &["subsets"], manager).await?;
     let slice_def = resolve("discovery.k8s.io", "v1", "endpointslices")?;
-    let wanted_endpoints = json!([{"addresses": [ip], "conditions": {"ready": true}}]);
-    let wanted_ports = json!([{"name": "https", "port": port, "protocol": "TCP"}]);
-    match rest
-        .get_object(&slice_def, Some("default"), "kubernetes")
-        .await
-    {
-        Ok(s)
-            if s.get("endpoints") == Some(&wanted_endpoints)
-                && s.get("ports") == Some(&wanted_ports) => {}
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": true}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    });
+    ensure_fields(rest, &slice_def, slice, &["endpoints", "ports"], manager).await?;
+    Ok(())
+}
+
+/// Creates `wanted` (in `default`) or brings `fields` of the existing object to it.
+async fn ensure_fields(
+    rest: &Rest,
+    def: &ResourceDef,
+    wanted: Value,
+    fields: &[&str],
+    manager: &str,
+) -> Result<(), ApiError> {
+    let name = objects::meta_str(&wanted, "name").unwrap_or("").to_string();
+    match rest.get_object(def, Some("default"), &name).await {
+        Ok(current) if fields.iter().all(|f| current.get(*f) == wanted.get(*f)) => Ok(()),
         Ok(_) => {
-            rest.guaranteed_update(
-                &slice_def,
-                Some("default"),
-                "kubernetes",
-                None,
-                false,
-                write,
-                |cur| {
-                    let mut next = cur.clone();
-                    next["endpoints"] = wanted_endpoints.clone();
-                    next["ports"] = wanted_ports.clone();
-                    Ok(next)
-                },
-            )
-            .await?;
+            let write = crate::rest::WriteMeta {
+                manager,
+                subresource: None,
+                apply: false,
+            };
+            rest.guaranteed_update(def, Some("default"), &name, None, false, write, |cur| {
+                let mut next = cur.clone();
+                for f in fields {
+                    next[*f] = wanted.get(*f).cloned().unwrap_or(Value::Null);
+                }
+                Ok(next)
+            })
+            .await
+            .map(|_| ())
         }
-        Err(_) => {
-            let slice = json!({
-                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
-                "addressType": "IPv4",
-                "endpoints": wanted_endpoints,
-                "ports": wanted_ports,
-            });
-            rest.create(
-                &slice_def,
+        Err(_) => rest
+            .create(
+                def,
                 Some("default"),
-                slice.to_string().as_bytes(),
+                wanted.to_string().as_bytes(),
                 crate::body::MediaType::Json,
-                &none,
+                &std::collections::HashMap::new(),
                 None,
                 manager,
             )
-            .await?;
-        }
+            .await
+            .map(|_| ()),
     }
-    Ok(())
 }
 
 /// Reviews are answered, never stored: token reviews by the authenticator, access

@@ -50,12 +50,9 @@ pub struct ScalePaths {
     pub label_selector: Option<String>,
 }
 
-fn is_crd(def: &ResourceDef) -> bool {
-    def.group == GROUP && def.resource == RESOURCE
-}
-
+/// Whether `def` is the CustomResourceDefinition resource itself.
 pub fn is_crd_def(def: &ResourceDef) -> bool {
-    is_crd(def)
+    def.group == GROUP && def.resource == RESOURCE
 }
 
 fn condition<'a>(crd: &'a Value, kind: &str) -> Option<&'a Value> {

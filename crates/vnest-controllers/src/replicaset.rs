@@ -4,7 +4,7 @@
 //! (replicas, fullyLabeledReplicas, readyReplicas, availableReplicas,
 //! observedGeneration, ReplicaFailure).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
@@ -374,17 +374,6 @@ pub async fn run(client: Client) {
             c.reconcile(&key).await;
         }
     }
-}
-
-/// The active pods of every ReplicaSet, for tests and callers that want the plan.
-pub fn count_by_owner(pods: &[Pod]) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for p in pods.iter().filter(|p| is_active(p)) {
-        if let Some(uid) = controller_uid(p, "ReplicaSet") {
-            *out.entry(uid).or_insert(0) += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

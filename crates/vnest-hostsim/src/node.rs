@@ -6,7 +6,7 @@
 //! simulated as running. Readiness probes pass after their initial delay; deletion
 //! honours the grace period.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -313,14 +313,7 @@ impl Agent {
     }
 
     /// The pod's status from its containers.
-    fn pod_status(
-        &self,
-        pod: &Pod,
-        ip: &str,
-        started: &str,
-        runs: &[ContainerRun],
-        restart: &str,
-    ) -> Value {
+    fn pod_status(&self, ip: &str, started: &str, runs: &[ContainerRun], restart: &str) -> Value {
         let all_ready = runs
             .iter()
             .all(|c| matches!(c.state, State::Running { ready: true, .. }));
@@ -371,7 +364,6 @@ impl Agent {
             }
         }
         let host_ip = format!("127.0.1.{}", u16::from(self.cfg.index) + 1);
-        let _ = pod;
         json!({
             "phase": phase,
             "conditions": conditions,
@@ -412,7 +404,7 @@ impl Agent {
                 last: None,
             })
             .collect();
-        self.write_status(&pod, self.pod_status(&pod, &ip, &started, &runs, &restart))
+        self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart))
             .await;
         crate::events::record(
             &self.client,
@@ -444,7 +436,7 @@ impl Agent {
             )
             .await;
         }
-        self.write_status(&pod, self.pod_status(&pod, &ip, &started, &runs, &restart))
+        self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart))
             .await;
         // Readiness after the probes' initial delay.
         let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<usize>();
@@ -463,7 +455,7 @@ impl Agent {
                 Some(i) = ready_rx.recv() => {
                     if let State::Running { since, .. } = runs[i].state.clone() {
                         runs[i].state = State::Running { since, ready: true };
-                        self.write_status(&pod, self.pod_status(&pod, &ip, &started, &runs, &restart)).await;
+                        self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart)).await;
                     }
                 }
                 Some((i, code)) = exit_rx.recv() => {
@@ -472,7 +464,7 @@ impl Agent {
                     children[i] = None;
                     let again = restart == "Always" || (restart == "OnFailure" && code != 0);
                     if again {
-                        self.write_status(&pod, self.pod_status(&pod, &ip, &started, &runs, &restart)).await;
+                        self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart)).await;
                         // kube's crash-loop back-off starts at 10 s; a short one keeps tests quick.
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         runs[i].last = Some(runs[i].state.clone());
@@ -481,14 +473,13 @@ impl Agent {
                         children[i] = self.start_container(&pod, c, &runs[i], &env, i, exit_tx.clone()).await;
                         runs[i].state = State::Running { since: now(), ready: c.readiness_probe.is_none() || probe_delay(c) == 0 };
                     }
-                    self.write_status(&pod, self.pod_status(&pod, &ip, &started, &runs, &restart)).await;
+                    self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart)).await;
                 }
                 sig = signals.recv() => {
                     let grace = match sig { Some(PodSignal::Delete { grace }) => grace, None => 0 };
                     stop_all(&children, grace).await;
-                    for (i, c) in runs.iter().enumerate() {
+                    for c in &runs {
                         let _ = std::fs::write(exit_marker(&self.cfg.data_dir, &pod, &c.name, c.restarts), b"137");
-                        let _ = i;
                     }
                     self.finish_delete(&pod).await;
                     return;
@@ -761,9 +752,4 @@ async fn stop_all(children: &[Option<u32>], grace: i64) {
 /// Node names of a dev host with `n` nodes.
 pub fn node_names(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("vnest-node-{i}")).collect()
-}
-
-/// Labels every node carries, for tests.
-pub fn node_labels(name: &str) -> BTreeMap<String, String> {
-    [("kubernetes.io/hostname".to_string(), name.to_string())].into()
 }
