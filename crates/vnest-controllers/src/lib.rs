@@ -6,10 +6,11 @@
 //! - [`serviceaccount`]: the `default` ServiceAccount and the `kube-root-ca.crt`
 //!   ConfigMap in every namespace.
 //! - [`garbagecollector`]: ownerReferences (background, foreground, orphan).
-//! - [`replicaset`], [`deployment`], [`job`]: workloads.
+//! - [`replicaset`], [`deployment`], [`job`], [`cronjob`]: workloads.
 //! - [`endpoints`]: Endpoints and EndpointSlices of services with selectors.
 //! - [`informer`], [`pods`]: the watch-fed maps and pod predicates they share.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
 pub mod garbagecollector;
@@ -30,6 +31,7 @@ pub const ALL: &[&str] = &[
     "replicaset",
     "deployment",
     "job",
+    "cronjob",
     "endpoints",
 ];
 
@@ -71,6 +73,9 @@ pub fn spawn_all(
     }
     if !disabled.contains("job") {
         tasks.push(tokio::spawn(job::run(new_client()?)));
+    }
+    if !disabled.contains("cronjob") {
+        tasks.push(tokio::spawn(cronjob::run(new_client()?)));
     }
     if !disabled.contains("endpoints") {
         tasks.push(tokio::spawn(endpoints::run(new_client()?)));
