@@ -808,3 +808,339 @@ fn a_cronjob_fires_and_its_job_runs() {
     });
     ok(cp, k, &["delete", "cronjob", "tick", "-n", "cron"]);
 }
+
+fn apply(cp: &Shared, bin: &str, name: &str, manifest: &str) {
+    let path = cp.dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, manifest).expect("manifest");
+    ok(cp, bin, &["apply", "-f", path.to_str().unwrap_or("")]);
+}
+
+fn jsonpath(cp: &Shared, bin: &str, ns: &str, args: &[&str], path: &str) -> String {
+    let mut all: Vec<&str> = args.to_vec();
+    let expr = format!("jsonpath={path}");
+    all.extend(["-n", ns, "-o", &expr]);
+    ok(cp, bin, &all)
+}
+
+#[test]
+fn a_statefulset_comes_up_in_order_updates_rolls_back_and_scales_down() {
+    let cp = common::shared_host();
+    for (tag, bin) in KUBECTLS {
+        let ns = format!("sts-{tag}");
+        ok(cp, bin, &["create", "namespace", &ns]);
+        // The readiness delay makes the order visible: web-1 may only be created once
+        // web-0 is Ready, a second or more after web-0 was created.
+        apply(
+            cp,
+            bin,
+            &format!("sts-{tag}"),
+            &format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  clusterIP: None\n  selector:\n    app: web\n  ports:\n  - port: 80\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  serviceName: web\n  replicas: 3\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.26\n        readinessProbe:\n          initialDelaySeconds: 1\n          httpGet:\n            path: /\n            port: 80\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n"
+            ),
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "statefulset/web",
+                "-n",
+                &ns,
+                "--timeout=90s",
+            ],
+        );
+        let created: Vec<String> = (0..3)
+            .map(|i| {
+                jsonpath(
+                    cp,
+                    bin,
+                    &ns,
+                    &["get", "pod", &format!("web-{i}")],
+                    "{.metadata.creationTimestamp}",
+                )
+            })
+            .collect();
+        let ready0 = jsonpath(
+            cp,
+            bin,
+            &ns,
+            &["get", "pod", "web-0"],
+            r#"{.status.conditions[?(@.type=="Ready")].lastTransitionTime}"#,
+        );
+        assert!(
+            created[0] < created[1] && created[1] < created[2],
+            "pods created in order: {created:?}"
+        );
+        assert!(
+            ready0 <= created[1],
+            "web-1 ({}) waited for web-0 to be Ready ({ready0})",
+            created[1]
+        );
+        assert_eq!(
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "pod", "web-2"],
+                "{.spec.hostname}.{.spec.subdomain}"
+            ),
+            "web-2.web"
+        );
+        let claims = ok(cp, bin, &["get", "pvc", "-n", &ns, "-o", "name"]);
+        assert_eq!(
+            claims.lines().collect::<Vec<_>>(),
+            [
+                "persistentvolumeclaim/data-web-0",
+                "persistentvolumeclaim/data-web-1",
+                "persistentvolumeclaim/data-web-2"
+            ]
+        );
+        assert_eq!(
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "pod", "web-1"],
+                "{.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}"
+            ),
+            "data-web-1"
+        );
+
+        // A rolling update replaces every pod, highest ordinal first.
+        ok(
+            cp,
+            bin,
+            &[
+                "set",
+                "image",
+                "statefulset/web",
+                "nginx=nginx:1.27",
+                "-n",
+                &ns,
+            ],
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "statefulset/web",
+                "-n",
+                &ns,
+                "--timeout=90s",
+            ],
+        );
+        let images = jsonpath(
+            cp,
+            bin,
+            &ns,
+            &["get", "pods"],
+            "{.items[*].spec.containers[0].image}",
+        );
+        assert_eq!(images, "nginx:1.27 nginx:1.27 nginx:1.27");
+        let history = ok(
+            cp,
+            bin,
+            &["rollout", "history", "statefulset/web", "-n", &ns],
+        );
+        assert_eq!(
+            history
+                .lines()
+                .filter(|l| l.trim_start().starts_with(char::is_numeric))
+                .count(),
+            2,
+            "{history}"
+        );
+
+        ok(cp, bin, &["rollout", "undo", "statefulset/web", "-n", &ns]);
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "statefulset/web",
+                "-n",
+                &ns,
+                "--timeout=90s",
+            ],
+        );
+        eventually("the rollback to reach every pod", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "pods"],
+                "{.items[*].spec.containers[0].image}",
+            ) == "nginx:1.26 nginx:1.26 nginx:1.26"
+        });
+        let (current, update) = (
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "sts", "web"],
+                "{.status.currentRevision}",
+            ),
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "sts", "web"],
+                "{.status.updateRevision}",
+            ),
+        );
+        assert_eq!(current, update);
+
+        // Scaling down removes the highest ordinals; the claims stay (Retain).
+        ok(
+            cp,
+            bin,
+            &["scale", "statefulset/web", "--replicas=1", "-n", &ns],
+        );
+        eventually("web-1 and web-2 to go", || {
+            ok(cp, bin, &["get", "pods", "-n", &ns, "-o", "name"]).trim() == "pod/web-0"
+        });
+        assert_eq!(
+            ok(cp, bin, &["get", "pvc", "-n", &ns, "-o", "name"])
+                .lines()
+                .count(),
+            3
+        );
+        ok(cp, bin, &["delete", "namespace", &ns, "--wait=false"]);
+    }
+}
+
+#[test]
+fn a_daemonset_runs_one_pod_per_eligible_node_and_rolls_out() {
+    let cp = common::shared_host();
+    let nodes = ok(
+        cp,
+        "kubectl",
+        &["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"],
+    );
+    let node_names: Vec<&str> = nodes.split_whitespace().collect();
+    assert_eq!(node_names.len(), 3);
+    for (tag, bin) in KUBECTLS {
+        let ns = format!("ds-{tag}");
+        ok(cp, bin, &["create", "namespace", &ns]);
+        apply(
+            cp,
+            bin,
+            &format!("ds-{tag}"),
+            &format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: agent\n  template:\n    metadata:\n      labels:\n        app: agent\n    spec:\n      containers:\n      - name: agent\n        image: busybox\n"
+            ),
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "daemonset/agent",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        let placed = jsonpath(cp, bin, &ns, &["get", "pods"], "{.items[*].spec.nodeName}");
+        let mut placed: Vec<&str> = placed.split_whitespace().collect();
+        placed.sort();
+        assert_eq!(placed, node_names, "one pod per node");
+
+        ok(
+            cp,
+            bin,
+            &[
+                "set",
+                "image",
+                "daemonset/agent",
+                "agent=busybox:1.37",
+                "-n",
+                &ns,
+            ],
+        );
+        ok(
+            cp,
+            bin,
+            &[
+                "rollout",
+                "status",
+                "daemonset/agent",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        eventually("the old pods to go", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "pods"],
+                "{.items[*].spec.containers[0].image}",
+            ) == "busybox:1.37 busybox:1.37 busybox:1.37"
+        });
+        ok(cp, bin, &["delete", "namespace", &ns, "--wait=false"]);
+    }
+
+    // A node selector narrows the set to the nodes that carry the label, and follows
+    // the label as it comes and goes.
+    let k = "kubectl";
+    let chosen = node_names[1];
+    ok(cp, k, &["create", "namespace", "ds-edge"]);
+    ok(cp, k, &["label", "node", chosen, "vnest.dev/e2e-edge=yes"]);
+    apply(
+        cp,
+        k,
+        "ds-edge",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: edge\n  namespace: ds-edge\nspec:\n  selector:\n    matchLabels:\n      app: edge\n  template:\n    metadata:\n      labels:\n        app: edge\n    spec:\n      nodeSelector:\n        vnest.dev/e2e-edge: \"yes\"\n      containers:\n      - name: edge\n        image: busybox\n",
+    );
+    ok(
+        cp,
+        k,
+        &[
+            "rollout",
+            "status",
+            "daemonset/edge",
+            "-n",
+            "ds-edge",
+            "--timeout=60s",
+        ],
+    );
+    assert_eq!(
+        jsonpath(
+            cp,
+            k,
+            "ds-edge",
+            &["get", "pods"],
+            "{.items[*].spec.nodeName}"
+        ),
+        chosen
+    );
+    assert_eq!(
+        jsonpath(
+            cp,
+            k,
+            "ds-edge",
+            &["get", "ds", "edge"],
+            "{.status.desiredNumberScheduled}"
+        ),
+        "1"
+    );
+    ok(cp, k, &["label", "node", chosen, "vnest.dev/e2e-edge-"]);
+    eventually("the daemon pod to leave the unlabelled node", || {
+        jsonpath(
+            cp,
+            k,
+            "ds-edge",
+            &["get", "pods"],
+            "{.items[*].metadata.name}",
+        )
+        .is_empty()
+    });
+    ok(cp, k, &["delete", "namespace", "ds-edge", "--wait=false"]);
+}

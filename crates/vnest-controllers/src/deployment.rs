@@ -24,9 +24,6 @@ pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
 const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
 
-/// kube's alphabet for generated name suffixes (no vowels, no confusable digits).
-const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-
 /// The pod-template-hash of a template (FNV-32a of its canonical JSON and the
 /// collision count), encoded like kube's `SafeEncodeString`.
 pub fn template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
@@ -35,21 +32,7 @@ pub fn template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -
         labels.remove(HASH_LABEL);
     }
     let text = serde_json::to_string(&t).unwrap_or_default();
-    let mut h: u32 = 0x811c_9dc5;
-    for b in text.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    if let Some(c) = collision_count {
-        for b in c.to_le_bytes() {
-            h ^= u32::from(b);
-            h = h.wrapping_mul(0x0100_0193);
-        }
-    }
-    h.to_string()
-        .bytes()
-        .map(|b| ALPHANUMS[usize::from(b) % ALPHANUMS.len()] as char)
-        .collect()
+    crate::revision::safe_hash(&text, collision_count)
 }
 
 /// Templates equal apart from the pod-template-hash label.
@@ -839,7 +822,7 @@ mod tests {
         let h1 = template_hash(&t, None);
         assert_eq!(h1, template_hash(&t, None));
         assert_ne!(h1, template_hash(&t, Some(1)));
-        assert!(h1.bytes().all(|b| ALPHANUMS.contains(&b)));
+        assert!(h1.bytes().all(|b| crate::revision::ALPHANUMS.contains(&b)));
         let mut labelled = t.clone();
         labelled
             .metadata

@@ -6,20 +6,27 @@
 //! - [`serviceaccount`]: the `default` ServiceAccount and the `kube-root-ca.crt`
 //!   ConfigMap in every namespace.
 //! - [`garbagecollector`]: ownerReferences (background, foreground, orphan).
-//! - [`replicaset`], [`deployment`], [`job`], [`cronjob`]: workloads.
+//! - [`replicaset`], [`deployment`], [`statefulset`], [`daemonset`], [`job`],
+//!   [`cronjob`]: workloads; [`revision`] holds the ControllerRevision history the
+//!   StatefulSet and DaemonSet controllers share.
 //! - [`endpoints`]: Endpoints and EndpointSlices of services with selectors.
-//! - [`informer`], [`pods`]: the watch-fed maps and pod predicates they share.
+//! - [`informer`], [`pods`], [`nodes`]: the watch-fed maps, pod predicates and node
+//!   placement rules (selectors, affinity, taints) they share.
 
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod garbagecollector;
 pub mod informer;
 pub mod job;
 pub mod namespace;
+pub mod nodes;
 pub mod pods;
 pub mod replicaset;
+pub mod revision;
 pub mod serviceaccount;
+pub mod statefulset;
 
 use std::collections::BTreeSet;
 
@@ -30,6 +37,8 @@ pub const ALL: &[&str] = &[
     "garbagecollector",
     "replicaset",
     "deployment",
+    "statefulset",
+    "daemonset",
     "job",
     "cronjob",
     "endpoints",
@@ -70,6 +79,12 @@ pub fn spawn_all(
     }
     if !disabled.contains("deployment") {
         tasks.push(tokio::spawn(deployment::run(new_client()?)));
+    }
+    if !disabled.contains("statefulset") {
+        tasks.push(tokio::spawn(statefulset::run(new_client()?)));
+    }
+    if !disabled.contains("daemonset") {
+        tasks.push(tokio::spawn(daemonset::run(new_client()?)));
     }
     if !disabled.contains("job") {
         tasks.push(tokio::spawn(job::run(new_client()?)));

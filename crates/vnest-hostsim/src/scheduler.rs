@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use vnest_controllers::informer::{key_of, watch_channel, Change, Key, Store};
+use vnest_controllers::nodes::{selector_fits, untolerated_taint};
 
 use crate::quantity::parse_milli;
 
@@ -92,101 +93,6 @@ fn requests(pod: &Pod) -> BTreeMap<String, i128> {
     out
 }
 
-fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if let Some(effect) = t.effect.as_deref().filter(|e| !e.is_empty()) {
-        if effect != taint.effect {
-            return false;
-        }
-    }
-    match t.operator.as_deref() {
-        Some("Exists") => t
-            .key
-            .as_deref()
-            .is_none_or(|k| k.is_empty() || k == taint.key),
-        _ => {
-            t.key.as_deref() == Some(taint.key.as_str())
-                && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-    }
-}
-
-fn match_expression(
-    labels: &BTreeMap<String, String>,
-    key: &str,
-    op: &str,
-    values: &[String],
-) -> bool {
-    let have = labels.get(key);
-    match op {
-        "In" => have.is_some_and(|v| values.contains(v)),
-        "NotIn" => !have.is_some_and(|v| values.contains(v)),
-        "Exists" => have.is_some(),
-        "DoesNotExist" => have.is_none(),
-        "Gt" | "Lt" => {
-            let (Some(h), Some(v)) = (
-                have.and_then(|h| h.parse::<i64>().ok()),
-                values.first().and_then(|v| v.parse::<i64>().ok()),
-            ) else {
-                return false;
-            };
-            if op == "Gt" {
-                h > v
-            } else {
-                h < v
-            }
-        }
-        _ => false,
-    }
-}
-
-fn selector_fits(pod: &Pod, node: &Node) -> bool {
-    let labels = node.metadata.labels.clone().unwrap_or_default();
-    let Some(spec) = pod.spec.as_ref() else {
-        return true;
-    };
-    if let Some(sel) = &spec.node_selector {
-        if !sel.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-            return false;
-        }
-    }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| {
-            na.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
-    if let Some(req) = required {
-        // Terms are ORed; expressions within a term ANDed.
-        let name = node.name_any();
-        let any = req.node_selector_terms.iter().any(|term| {
-            let exprs_ok = term.match_expressions.iter().flatten().all(|e| {
-                match_expression(
-                    &labels,
-                    &e.key,
-                    &e.operator,
-                    e.values.as_deref().unwrap_or(&[]),
-                )
-            });
-            let fields_ok = term.match_fields.iter().flatten().all(|e| {
-                e.key == "metadata.name"
-                    && match_expression(
-                        &[("metadata.name".to_string(), name.clone())].into(),
-                        "metadata.name",
-                        &e.operator,
-                        e.values.as_deref().unwrap_or(&[]),
-                    )
-            });
-            exprs_ok && fields_ok
-        });
-        if !any {
-            return false;
-        }
-    }
-    true
-}
-
 /// What is already requested on a node.
 #[derive(Debug, Clone, Default)]
 pub struct Usage {
@@ -249,28 +155,12 @@ pub fn fits_on(
     {
         return Err(Misfit::Unschedulable);
     }
-    if !selector_fits(pod, node) {
+    if !selector_fits(pod.spec.as_ref(), node) {
         return Err(Misfit::Selector);
     }
-    let tolerations = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.tolerations.clone())
-        .unwrap_or_default();
-    for taint in node
-        .spec
-        .as_ref()
-        .and_then(|s| s.taints.as_ref())
-        .into_iter()
-        .flatten()
-    {
-        if taint.effect == "PreferNoSchedule" {
-            continue;
-        }
-        if !tolerations.iter().any(|t| tolerates(t, taint)) {
-            let value = taint.value.clone().unwrap_or_default();
-            return Err(Misfit::Taint(format!("{}: {value}", taint.key)));
-        }
+    if let Some(taint) = untolerated_taint(pod.spec.as_ref(), node) {
+        let value = taint.value.clone().unwrap_or_default();
+        return Err(Misfit::Taint(format!("{}: {value}", taint.key)));
     }
     for (k, amount) in want {
         let Some(cap) = c.allocatable.get(k) else {
