@@ -27,11 +27,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "immutable-pod-spec-field",
         "message embeds kube's Go diff of the pod spec",
     ),
-    ("quota-exceeded", "resource quota is the controllers issue"),
-    (
-        "limitrange-max-exceeded",
-        "limit ranges are the controllers issue",
-    ),
     (
         "pod-privileged-rejected-by-validation",
         "needs the namespace setup of the recording",
@@ -189,6 +184,23 @@ async fn setup(client: &Client) {
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "immut-deploy"},
             "spec": {"selector": {"matchLabels": {"app": "immut"}}, "template": {"metadata": {"labels": {"app": "immut"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}),
         ),
+        // The quota and limit-range namespace of the recording.
+        (
+            "POST",
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "refcorpus-errors-quota"}}),
+        ),
+        (
+            "POST",
+            "/api/v1/namespaces/refcorpus-errors-quota/resourcequotas",
+            json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "no-services"}, "spec": {"hard": {"services": "0"}}}),
+        ),
+        (
+            "POST",
+            "/api/v1/namespaces/refcorpus-errors-quota/limitranges",
+            json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "cpu-cap"},
+                   "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}}),
+        ),
     ];
     for (method, path, body) in objects {
         // The recording's setup client was the field manager "refcorpus-probe".
@@ -204,6 +216,27 @@ async fn setup(client: &Client) {
         )
         .await;
         assert_eq!(status, 201, "setup {path}: {v}");
+    }
+    // Quota admission refuses everything until the quota controller has counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, q, _) = send(
+            client,
+            "GET",
+            "/api/v1/namespaces/refcorpus-errors-quota/resourcequotas/no-services",
+            None,
+            None,
+            Vec::new(),
+        )
+        .await;
+        if q.pointer("/status/used/services").is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "quota never counted: {q}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // A Service with an allocated ClusterIP, for the immutable-field case.
     let (status, v, _) = send(

@@ -1144,3 +1144,151 @@ fn a_daemonset_runs_one_pod_per_eligible_node_and_rolls_out() {
     });
     ok(cp, k, &["delete", "namespace", "ds-edge", "--wait=false"]);
 }
+
+#[test]
+fn quotas_cap_what_a_namespace_holds_and_limit_ranges_fill_in_defaults() {
+    let cp = common::shared_host();
+    for (tag, bin) in KUBECTLS {
+        let ns = format!("quota-{tag}");
+        ok(cp, bin, &["create", "namespace", &ns]);
+        ok(
+            cp,
+            bin,
+            &[
+                "create",
+                "quota",
+                "small",
+                "--hard=pods=2,services=1,requests.cpu=1",
+                "-n",
+                &ns,
+            ],
+        );
+        apply(
+            cp,
+            bin,
+            &format!("limits-{tag}"),
+            &format!("apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: defaults\n  namespace: {ns}\nspec:\n  limits:\n  - type: Container\n    max:\n      cpu: 500m\n    default:\n      cpu: 200m\n      memory: 64Mi\n    defaultRequest:\n      cpu: 100m\n"),
+        );
+        eventually("the quota to be counted", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "quota", "small"],
+                "{.status.used.pods}",
+            ) == "0"
+        });
+        ok(
+            cp,
+            bin,
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx",
+                "--replicas=3",
+                "-n",
+                &ns,
+            ],
+        );
+        eventually("the replicaset to report the quota", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "rs"],
+                r#"{.items[0].status.conditions[?(@.type=="ReplicaFailure")].message}"#,
+            )
+            .contains("exceeded quota: small, requested: pods=1, used: pods=2, limited: pods=2")
+        });
+        let pods = ok(cp, bin, &["get", "pods", "-n", &ns, "-o", "name"]);
+        assert_eq!(pods.lines().count(), 2, "{pods}");
+        // The LimitRange filled in what the template left out.
+        let resources = jsonpath(
+            cp,
+            bin,
+            &ns,
+            &["get", "pods"],
+            "{.items[0].spec.containers[0].resources}",
+        );
+        let resources: serde_json::Value = serde_json::from_str(&resources).expect("resources");
+        assert_eq!(
+            resources,
+            serde_json::json!({"limits": {"cpu": "200m", "memory": "64Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}})
+        );
+        let note = jsonpath(
+            cp,
+            bin,
+            &ns,
+            &["get", "pods"],
+            r#"{.items[0].metadata.annotations.kubernetes\.io/limit-ranger}"#,
+        );
+        assert_eq!(note, "LimitRanger plugin set: cpu, memory request for container nginx; cpu, memory limit for container nginx");
+        eventually("the quota to show what is used", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "quota", "small"],
+                "{.status.used.pods} {.status.used.requests\\.cpu}",
+            ) == "2 200m"
+        });
+        // Beyond the LimitRange's max: refused with kube's message.
+        let o = cp.kubectl_with(
+            bin,
+            &["run", "greedy", "--image=nginx", "-n", &ns, "--overrides", r#"{"spec":{"containers":[{"name":"greedy","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}"#],
+        );
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains("pods \"greedy\" is forbidden: maximum cpu usage per Container is 500m, but limit is 2"),
+            "{}",
+            stderr(&o)
+        );
+        // Freeing a pod's worth of quota lets the deployment complete... once scaled to fit.
+        ok(
+            cp,
+            bin,
+            &["scale", "deployment/web", "--replicas=1", "-n", &ns],
+        );
+        eventually("the quota to give back what the scale-down freed", || {
+            jsonpath(
+                cp,
+                bin,
+                &ns,
+                &["get", "quota", "small"],
+                "{.status.used.pods}",
+            ) == "1"
+        });
+        ok(
+            cp,
+            bin,
+            &[
+                "create",
+                "service",
+                "clusterip",
+                "one",
+                "--tcp=80",
+                "-n",
+                &ns,
+            ],
+        );
+        let o = cp.kubectl_with(
+            bin,
+            &[
+                "create",
+                "service",
+                "clusterip",
+                "two",
+                "--tcp=80",
+                "-n",
+                &ns,
+            ],
+        );
+        assert!(
+            stderr(&o).contains("exceeded quota: small, requested: services=1, used: services=1, limited: services=1"),
+            "{}",
+            stderr(&o)
+        );
+        ok(cp, bin, &["delete", "namespace", &ns, "--wait=false"]);
+    }
+}

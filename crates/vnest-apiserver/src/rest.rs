@@ -41,7 +41,7 @@ impl ResourceDef {
         }
     }
 
-    fn target<'a>(&'a self, name: &'a str) -> Target<'a> {
+    pub(crate) fn target<'a>(&'a self, name: &'a str) -> Target<'a> {
         Target {
             group: &self.group,
             resource: &self.resource,
@@ -755,11 +755,16 @@ impl Rest {
             ));
         }
         crate::admission::prepare_create(def, &mut obj)?;
+        if let Some(ns) = ns.filter(|_| def.namespaced) {
+            crate::quota::default_limits(self, def, ns, &mut obj).await?;
+        }
         crate::admission::validate_create(def, &obj)?;
         self.authz.check_rbac_write(def, &obj)?;
         if def.namespaced {
             let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
             self.check_namespace_for_create(def, ns, &name).await?;
+            crate::quota::check_limits(self, def, ns, &name, &obj).await?;
+            crate::quota::charge(self, def, ns, &name, &obj, dry_run).await?;
         }
         if is_service(def) {
             self.services

@@ -10,6 +10,7 @@
 //!   [`cronjob`]: workloads; [`revision`] holds the ControllerRevision history the
 //!   StatefulSet and DaemonSet controllers share.
 //! - [`endpoints`]: Endpoints and EndpointSlices of services with selectors.
+//! - [`resourcequota`]: ResourceQuota status (`hard`, and `used` recounted).
 //! - [`informer`], [`pods`], [`nodes`]: the watch-fed maps, pod predicates and node
 //!   placement rules (selectors, affinity, taints) they share.
 
@@ -24,6 +25,7 @@ pub mod namespace;
 pub mod nodes;
 pub mod pods;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod revision;
 pub mod serviceaccount;
 pub mod statefulset;
@@ -42,6 +44,7 @@ pub const ALL: &[&str] = &[
     "job",
     "cronjob",
     "endpoints",
+    "resourcequota",
 ];
 
 /// What the controllers need to know about the cluster.
@@ -94,6 +97,9 @@ pub fn spawn_all(
     }
     if !disabled.contains("endpoints") {
         tasks.push(tokio::spawn(endpoints::run(new_client()?)));
+    }
+    if !disabled.contains("resourcequota") {
+        tasks.push(tokio::spawn(resourcequota::run(new_client()?)));
     }
     Ok(tasks)
 }
