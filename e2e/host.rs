@@ -1292,3 +1292,113 @@ fn quotas_cap_what_a_namespace_holds_and_limit_ranges_fill_in_defaults() {
         ok(cp, bin, &["delete", "namespace", &ns, "--wait=false"]);
     }
 }
+
+#[test]
+fn pod_addresses_come_from_the_configured_pod_cidr_one_range_per_node() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-podcidr-{}", std::process::id()));
+    let host = common::ControlPlane::start_host(
+        &dir,
+        &[
+            "--nodes",
+            "2",
+            "--pod-cidr",
+            "10.55.0.0/16",
+            "--node-cidr-mask-size",
+            "28",
+            "--no-exec",
+        ],
+    );
+    let cp: &Shared = &host;
+    let k = "kubectl";
+    let ranges = ok(
+        cp,
+        k,
+        &["get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}"],
+    );
+    assert_eq!(ranges, "10.55.0.0/28 10.55.0.16/28");
+    // 20 pods in two ranges of 14 usable addresses each.
+    ok(
+        cp,
+        k,
+        &[
+            "create",
+            "deployment",
+            "many",
+            "--image=nginx",
+            "--replicas=20",
+        ],
+    );
+    ok(
+        cp,
+        k,
+        &["rollout", "status", "deployment/many", "--timeout=60s"],
+    );
+    let pairs = ok(
+        cp,
+        k,
+        &[
+            "get",
+            "pods",
+            "-o",
+            r#"jsonpath={range .items[*]}{.spec.nodeName} {.status.podIP}{"\n"}{end}"#,
+        ],
+    );
+    let node_ranges = ok(
+        cp,
+        k,
+        &[
+            "get",
+            "nodes",
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR}{"\n"}{end}"#,
+        ],
+    );
+    let base_of: std::collections::BTreeMap<&str, u8> = node_ranges
+        .lines()
+        .filter_map(|l| {
+            let (node, cidr) = l.split_once(' ')?;
+            let net = cidr.strip_suffix("/28")?.rsplit('.').next()?.parse().ok()?;
+            Some((node, net))
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in pairs.lines() {
+        let (node, ip) = line.split_once(' ').expect("node and ip");
+        assert!(seen.insert(ip.to_string()), "duplicate pod IP {ip}");
+        assert!(ip.starts_with("10.55.0."), "{ip}");
+        let last: u8 = ip
+            .rsplit('.')
+            .next()
+            .and_then(|o| o.parse().ok())
+            .expect("octet");
+        let base = base_of[node];
+        assert!(
+            last > base && last < base + 15,
+            "{ip} on {node} is outside its usable range {base}+1..{base}+14"
+        );
+    }
+    assert_eq!(seen.len(), 20);
+    // A layout that cannot hold the nodes is refused at start.
+    let out = std::process::Command::new(common::vnest_binary())
+        .args([
+            "host",
+            "--nodes",
+            "3",
+            "--pod-cidr",
+            "10.0.0.0/24",
+            "--node-cidr-mask-size",
+            "25",
+        ])
+        .arg("--data-dir")
+        .arg(dir.join("refused"))
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .expect("vnest host");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("has room for 2 node ranges of /25, not 3"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -4,6 +4,7 @@
 //! logs they write ([`logs`]), served through the API server's `pods/log`.
 
 pub mod events;
+pub mod ipam;
 pub mod logs;
 pub mod node;
 pub mod quantity;
@@ -18,6 +19,19 @@ pub struct HostConfig {
     pub data_dir: PathBuf,
     /// Run containers' commands as local processes (`--no-exec` turns it off).
     pub exec: bool,
+    /// The cluster's pod addresses, cut into one range per node.
+    pub pod_cidr: vnest_apiserver::allocation::Cidr,
+    /// The prefix length of each node's range.
+    pub node_cidr_mask: u8,
+}
+
+/// Why the simulated part cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error(transparent)]
+    Client(#[from] kube::Error),
+    #[error(transparent)]
+    Addresses(#[from] ipam::IpamError),
 }
 
 /// Starts the scheduler and the nodes (sharing one client); they run until the tasks
@@ -25,16 +39,21 @@ pub struct HostConfig {
 pub fn spawn(
     config: &kube::Config,
     cfg: &HostConfig,
-) -> Result<Vec<tokio::task::JoinHandle<()>>, kube::Error> {
+) -> Result<Vec<tokio::task::JoinHandle<()>>, SpawnError> {
+    ipam::check_layout(cfg.pod_cidr, cfg.node_cidr_mask, cfg.nodes)?;
     let shared = kube::Client::try_from(config.clone())?;
     let new_client = || Ok::<_, kube::Error>(shared.clone());
     let mut tasks = vec![tokio::spawn(scheduler::run(new_client()?))];
     for (i, name) in node::node_names(cfg.nodes).into_iter().enumerate() {
+        let Some(pod_cidr) = ipam::node_cidr(cfg.pod_cidr, cfg.node_cidr_mask, i) else {
+            break;
+        };
         let node = node::NodeConfig {
             name,
             index: u8::try_from(i).unwrap_or(u8::MAX),
             data_dir: cfg.data_dir.clone(),
             exec: cfg.exec,
+            pod_cidr,
         };
         tasks.push(tokio::spawn(node::run(new_client()?, node)));
     }

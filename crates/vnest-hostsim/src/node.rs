@@ -7,6 +7,7 @@
 //! honours the grace period.
 
 use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Run containers' commands as local processes.
     pub exec: bool,
+    /// The range this node's pods get their addresses from.
+    pub pod_cidr: vnest_apiserver::allocation::Cidr,
 }
 
 /// RFC 3339 in seconds, as kube writes status times.
@@ -52,7 +55,7 @@ pub fn node_object(cfg: &NodeConfig) -> Value {
             "kubernetes.io/hostname": cfg.name, "kubernetes.io/os": "linux",
             "kubernetes.io/arch": "amd64", "type": "vnest-simulated",
         }},
-        "spec": {"podCIDR": format!("10.244.{}.0/24", cfg.index), "podCIDRs": [format!("10.244.{}.0/24", cfg.index)]},
+        "spec": {"podCIDR": cfg.pod_cidr.to_string_form(), "podCIDRs": [cfg.pod_cidr.to_string_form()]},
         "status": {
             "capacity": resources, "allocatable": resources,
             "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": cfg.name}],
@@ -110,7 +113,7 @@ enum PodSignal {
 struct Agent {
     client: Client,
     cfg: NodeConfig,
-    next_ip: Mutex<u8>,
+    addresses: std::sync::Mutex<crate::ipam::PodIpPool>,
 }
 
 /// Runs a node forever.
@@ -118,7 +121,7 @@ pub async fn run(client: Client, cfg: NodeConfig) {
     let agent = Arc::new(Agent {
         client: client.clone(),
         cfg: cfg.clone(),
-        next_ip: Mutex::new(1),
+        addresses: std::sync::Mutex::new(crate::ipam::PodIpPool::new(cfg.pod_cidr)),
     });
     register(&client, &cfg).await;
     tokio::spawn(heartbeat(client.clone(), cfg.clone()));
@@ -286,11 +289,26 @@ fn container_status(c: &ContainerRun) -> Value {
 }
 
 impl Agent {
-    async fn allocate_ip(&self) -> String {
-        let mut next = self.next_ip.lock().await;
-        let ip = format!("10.244.{}.{}", self.cfg.index, *next);
-        *next = if *next >= 254 { 1 } else { *next + 1 };
-        ip
+    /// The pod's address: the one it already had when the node restarted, else the
+    /// next free one of the node's range (None while the range is full).
+    fn allocate_ip(&self, pod: &Pod) -> Option<Ipv4Addr> {
+        let mut pool = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
+        let had = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.as_deref())
+            .and_then(|ip| ip.parse::<Ipv4Addr>().ok());
+        if let Some(ip) = had.filter(|ip| pool.reserve(*ip)) {
+            return Some(ip);
+        }
+        pool.allocate()
+    }
+
+    fn release_ip(&self, ip: Ipv4Addr) {
+        self.addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release(ip);
     }
 
     async fn write_status(&self, pod: &Pod, status: Value) -> bool {
@@ -382,10 +400,43 @@ impl Agent {
             .restart_policy
             .clone()
             .unwrap_or_else(|| "Always".into());
+        // The address the pod holds from the node's range, given back when the pod
+        // is gone or has finished for good (as a kubelet tears down the sandbox).
+        let mut held: Option<Ipv4Addr> = None;
         let ip = if spec.host_network == Some(true) {
             format!("127.0.1.{}", u16::from(self.cfg.index) + 1)
         } else {
-            self.allocate_ip().await
+            let mut warned = false;
+            loop {
+                if let Some(ip) = self.allocate_ip(&pod) {
+                    held = Some(ip);
+                    break ip.to_string();
+                }
+                if !warned {
+                    warned = true;
+                    let why = format!(
+                        "Failed to create pod sandbox: no free address in the node's pod range {}",
+                        self.cfg.pod_cidr.to_string_form()
+                    );
+                    crate::events::record(
+                        &self.client,
+                        &pod,
+                        "Warning",
+                        "FailedCreatePodSandBox",
+                        &why,
+                        MANAGER,
+                    )
+                    .await;
+                }
+                match tokio::time::timeout(Duration::from_secs(1), signals.recv()).await {
+                    Ok(Some(PodSignal::Delete { .. })) => {
+                        self.finish_delete(&pod).await;
+                        return;
+                    }
+                    Ok(None) => return,
+                    Err(_) => continue,
+                }
+            }
         };
         let started = pod
             .status
@@ -463,6 +514,12 @@ impl Agent {
                     runs[i].state = State::Terminated { code, started: began, finished: now() };
                     children[i] = None;
                     let again = restart == "Always" || (restart == "OnFailure" && code != 0);
+                    let done = !again && runs.iter().all(|r| matches!(r.state, State::Terminated { .. }));
+                    if done {
+                        if let Some(ip) = held.take() {
+                            self.release_ip(ip);
+                        }
+                    }
                     if again {
                         self.write_status(&pod, self.pod_status(&ip, &started, &runs, &restart)).await;
                         // kube's crash-loop back-off starts at 10 s; a short one keeps tests quick.
@@ -480,6 +537,9 @@ impl Agent {
                     stop_all(&children, grace).await;
                     for c in &runs {
                         let _ = std::fs::write(exit_marker(&self.cfg.data_dir, &pod, &c.name, c.restarts), b"137");
+                    }
+                    if let Some(ip) = held.take() {
+                        self.release_ip(ip);
                     }
                     self.finish_delete(&pod).await;
                     return;

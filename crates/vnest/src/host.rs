@@ -22,6 +22,12 @@ pub struct HostArgs {
     /// Do not run containers' commands as local processes (simulate them all).
     #[arg(long)]
     no_exec: bool,
+    /// IPv4 range pod addresses come from, cut into one range per node.
+    #[arg(long, default_value = vnest_hostsim::ipam::DEFAULT_POD_CIDR)]
+    pod_cidr: String,
+    /// Prefix length of each node's share of the pod range.
+    #[arg(long, default_value_t = vnest_hostsim::ipam::DEFAULT_NODE_MASK)]
+    node_cidr_mask_size: u8,
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -96,7 +102,15 @@ fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
         .arg("--listen")
         .arg(args.server.listen.to_string())
         .arg("--nodes")
-        .arg(args.nodes.to_string());
+        .arg(args.nodes.to_string())
+        .arg("--pod-cidr")
+        .arg(&args.pod_cidr)
+        .arg("--node-cidr-mask-size")
+        .arg(args.node_cidr_mask_size.to_string())
+        .arg("--service-cidr")
+        .arg(&args.server.service_cidr)
+        .arg("--service-node-port-range")
+        .arg(&args.server.service_node_port_range);
     if args.no_exec {
         cmd.arg("--no-exec");
     }
@@ -202,14 +216,21 @@ pub fn main(args: HostArgs) -> ExitCode {
         }
         None => {
             crate::init_logging();
-            let host = vnest_hostsim::HostConfig {
-                nodes: args.nodes,
-                data_dir: dir.clone(),
-                exec: !args.no_exec,
-            };
-            match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt.block_on(crate::serve(Box::new(args.server), Some(host))),
-                Err(e) => Err(e.into()),
+            match vnest_apiserver::allocation::Cidr::parse(&args.pod_cidr) {
+                Err(e) => Err(anyhow::anyhow!("--pod-cidr: {e}")),
+                Ok(pod_cidr) => {
+                    let host = vnest_hostsim::HostConfig {
+                        nodes: args.nodes,
+                        data_dir: dir.clone(),
+                        exec: !args.no_exec,
+                        pod_cidr,
+                        node_cidr_mask: args.node_cidr_mask_size,
+                    };
+                    match tokio::runtime::Runtime::new() {
+                        Ok(rt) => rt.block_on(crate::serve(Box::new(args.server), Some(host))),
+                        Err(e) => Err(e.into()),
+                    }
+                }
             }
         }
     };
