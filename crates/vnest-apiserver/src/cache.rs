@@ -53,6 +53,42 @@ pub struct CacheEvent {
     pub kind: WatchEventType,
     pub object: Arc<Value>,
     pub prev: Option<Arc<Value>>,
+    /// `object` as JSON with its kind and apiVersion, encoded once for every watcher
+    /// of that apiVersion (with the apiVersion it was encoded for).
+    pub encoded: std::sync::OnceLock<(String, bytes::Bytes)>,
+}
+
+impl CacheEvent {
+    pub fn new(
+        revision: Revision,
+        key: String,
+        kind: WatchEventType,
+        object: Arc<Value>,
+        prev: Option<Arc<Value>>,
+    ) -> CacheEvent {
+        CacheEvent {
+            revision,
+            key,
+            kind,
+            object,
+            prev,
+            encoded: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The object as JSON for `api_version`, from the shared encoding when the first
+    /// watcher to ask wanted the same apiVersion.
+    pub fn encoded_for(&self, api_version: &str, encode: impl Fn() -> bytes::Bytes) -> bytes::Bytes {
+        let (version, bytes) = self
+            .encoded
+            .get_or_init(|| (api_version.to_string(), encode()));
+        if version == api_version {
+            bytes.clone()
+        } else {
+            // Another served version of a custom resource: encoded on its own.
+            encode()
+        }
+    }
 }
 
 struct Subscriber {
@@ -206,17 +242,12 @@ impl WatchCache {
                 Ok(obj) => {
                     let obj = Arc::new(obj);
                     state.objects.insert(key.clone(), obj.clone());
-                    CacheEvent {
-                        revision: rev,
-                        key,
-                        kind: if prev.is_some() {
-                            WatchEventType::Modified
-                        } else {
-                            WatchEventType::Added
-                        },
-                        object: obj,
-                        prev,
-                    }
+                    let kind = if prev.is_some() {
+                        WatchEventType::Modified
+                    } else {
+                        WatchEventType::Added
+                    };
+                    CacheEvent::new(rev, key, kind, obj, prev)
                 }
                 Err(e) => {
                     tracing::error!(key = %key, error = %e, "undecodable stored object");
@@ -238,13 +269,7 @@ impl WatchCache {
                 };
                 let mut obj = (*last).clone();
                 objects::set_resource_version(&mut obj, rev);
-                CacheEvent {
-                    revision: rev,
-                    key,
-                    kind: WatchEventType::Deleted,
-                    object: Arc::new(obj),
-                    prev,
-                }
+                CacheEvent::new(rev, key, WatchEventType::Deleted, Arc::new(obj), prev)
             }
         };
         let event = Arc::new(event);

@@ -516,9 +516,9 @@ impl Rest {
                 }
             }
             for ev in sub.replay {
-                if let Some((kind, obj)) = selection.translate(&ev) {
+                if let Some(line) = event_line(&def, &selection, &ev) {
                     last_rev = ev.revision;
-                    if !send(&tx, kind, with_type(&def, &obj)).await {
+                    if tx.send(line).await.is_err() {
                         return;
                     }
                 }
@@ -536,8 +536,8 @@ impl Rest {
                     ev = live.recv() => {
                         let Some(ev) = ev else { return };
                         last_rev = last_rev.max(ev.revision);
-                        if let Some((kind, obj)) = selection.translate(&ev) {
-                            if !send(&tx, kind, with_type(&def, &obj)).await {
+                        if let Some(line) = event_line(&def, &selection, &ev) {
+                            if tx.send(line).await.is_err() {
                                 return;
                             }
                         }
@@ -1571,6 +1571,48 @@ fn finish_update(def: &ResourceDef, current: &Value, next: &mut Value) -> Result
 
 /// Watch events as a selection-aware client sees them (kube's filtered watch):
 /// an object that stops matching is DELETED, one that starts matching is ADDED.
+/// The watch event type a watcher with `selection` sees for `ev`, and whether it
+/// carries the event's own object (else [`translate_event`] builds it).
+pub fn event_kind(selection: &Selection, ev: &CacheEvent) -> Option<(&'static str, bool)> {
+    let now = selection.matches(&ev.object);
+    let before = ev.prev.as_ref().is_some_and(|p| selection.matches(p));
+    match ev.kind {
+        WatchEventType::Added if now => Some(("ADDED", true)),
+        WatchEventType::Modified if now && before => Some(("MODIFIED", true)),
+        WatchEventType::Modified if now => Some(("ADDED", true)),
+        WatchEventType::Modified if before => Some(("DELETED", false)),
+        WatchEventType::Deleted if now || before => Some(("DELETED", true)),
+        _ => None,
+    }
+}
+
+/// One line of a watch stream: `{"type":KIND,"object":OBJECT}` and a newline, the
+/// object already encoded.
+pub fn watch_line(kind: &str, object: &[u8]) -> Bytes {
+    let mut line = Vec::with_capacity(object.len() + 32);
+    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(object);
+    line.extend_from_slice(b"}\n");
+    Bytes::from(line)
+}
+
+/// The watch line for `ev` as a watcher with `selection` sees it, the object encoded
+/// once for all watchers of the same apiVersion.
+pub fn event_line(def: &ResourceDef, selection: &Selection, ev: &CacheEvent) -> Option<Bytes> {
+    let (kind, own) = event_kind(selection, ev)?;
+    if own {
+        let encoded = ev.encoded_for(&def.api_version(), || {
+            Bytes::from(serde_json::to_vec(&with_type(def, &ev.object)).unwrap_or_default())
+        });
+        return Some(watch_line(kind, &encoded));
+    }
+    let (kind, obj) = translate_event(selection, ev)?;
+    let encoded = serde_json::to_vec(&with_type(def, &obj)).unwrap_or_default();
+    Some(watch_line(kind, &encoded))
+}
+
 pub fn translate_event(selection: &Selection, ev: &CacheEvent) -> Option<(&'static str, Value)> {
     let now = selection.matches(&ev.object);
     let before = ev.prev.as_ref().is_some_and(|p| selection.matches(p));
@@ -1626,13 +1668,13 @@ mod tests {
 
     fn event(kind: WatchEventType, prev_tier: Option<&str>, tier: &str) -> CacheEvent {
         let obj = |t: &str| Arc::new(json!({"metadata": {"name": "c", "labels": {"tier": t}}}));
-        CacheEvent {
-            revision: 7,
-            key: "/registry/core/configmaps/ns/c".into(),
+        CacheEvent::new(
+            7,
+            "/registry/core/configmaps/ns/c".into(),
             kind,
-            object: obj(tier),
-            prev: prev_tier.map(obj),
-        }
+            obj(tier),
+            prev_tier.map(obj),
+        )
     }
 
     #[test]
@@ -1669,6 +1711,44 @@ mod tests {
             kind(event(WatchEventType::Deleted, Some("web"), "web")),
             Some("DELETED")
         );
+    }
+
+    #[test]
+    fn watch_lines_share_one_encoding_and_agree_with_the_translation() {
+        let def = cm_def();
+        let all = Selection::parse(&def, &ListOptions::default()).unwrap();
+        let web = Selection::parse(
+            &def,
+            &ListOptions {
+                label_selector: Some("tier=web".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (ev_kind, prev, now) in [
+            (WatchEventType::Added, None, "web"),
+            (WatchEventType::Modified, Some("web"), "web"),
+            (WatchEventType::Modified, Some("web"), "db"),
+            (WatchEventType::Modified, Some("db"), "web"),
+            (WatchEventType::Deleted, Some("web"), "web"),
+        ] {
+            let ev = event(ev_kind, prev, now);
+            for sel in [&all, &web] {
+                let line = event_line(&def, sel, &ev);
+                let want = translate_event(sel, &ev)
+                    .map(|(k, o)| json!({"type": k, "object": with_type(&def, &o)}));
+                let got = line.map(|l| {
+                    assert!(l.ends_with(b"\n"));
+                    serde_json::from_slice::<Value>(&l).unwrap()
+                });
+                assert_eq!(got, want);
+            }
+        }
+        let ev = event(WatchEventType::Added, None, "web");
+        let a = event_line(&def, &all, &ev).unwrap();
+        let b = event_line(&def, &web, &ev).unwrap();
+        assert_eq!(a, b);
+        assert!(ev.encoded.get().is_some(), "encoded once, kept on the event");
     }
 
     #[test]
