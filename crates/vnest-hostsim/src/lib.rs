@@ -8,6 +8,7 @@ pub mod logs;
 pub mod node;
 pub mod quantity;
 pub mod scheduler;
+pub mod streams;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,8 @@ pub struct HostConfig {
     pub data_dir: PathBuf,
     /// Run containers' commands as local processes (`--no-exec` turns it off).
     pub exec: bool,
+    /// The containers the nodes run, shared with [`pod_streams`].
+    pub containers: std::sync::Arc<streams::Containers>,
 }
 
 /// Starts the scheduler and the nodes (sharing one client); they run until the tasks
@@ -35,6 +38,7 @@ pub fn spawn(
             index: u8::try_from(i).unwrap_or(u8::MAX),
             data_dir: cfg.data_dir.clone(),
             exec: cfg.exec,
+            containers: cfg.containers.clone(),
         };
         tasks.push(tokio::spawn(node::run(new_client()?, node)));
     }
@@ -44,4 +48,14 @@ pub fn spawn(
 /// The `pods/log` source of a dev host with this data dir.
 pub fn pod_logs(data_dir: PathBuf) -> std::sync::Arc<dyn vnest_apiserver::podlogs::PodLogs> {
     std::sync::Arc::new(logs::FileLogs { root: data_dir })
+}
+
+/// The `pods/exec`, `pods/attach` and `pods/portforward` side of a dev host.
+pub fn pod_streams(
+    cfg: &HostConfig,
+) -> std::sync::Arc<dyn vnest_apiserver::streams::PodStreams> {
+    std::sync::Arc::new(streams::ProcessStreams {
+        containers: cfg.containers.clone(),
+        exec: cfg.exec,
+    })
 }

@@ -206,6 +206,7 @@ pub fn main(args: HostArgs) -> ExitCode {
                 nodes: args.nodes,
                 data_dir: dir.clone(),
                 exec: !args.no_exec,
+                containers: Default::default(),
             };
             match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt.block_on(crate::serve(Box::new(args.server), Some(host))),
