@@ -24,6 +24,16 @@ pub const PORT_FORWARD: &str = "portforward.k8s.io";
 /// kubectl 1.31+: SPDY/3.1 tunnelled through binary WebSocket messages.
 pub const SPDY_TUNNEL_PORT_FORWARD: &str = "SPDY/3.1+portforward.k8s.io";
 
+/// The close message kube's clients read as a clean end (1000, normal closure; a
+/// close without a code reads as an error to gorilla/websocket).
+pub fn normal_close() -> tokio_tungstenite::tungstenite::Message {
+    use tokio_tungstenite::tungstenite::protocol::frame::{coding::CloseCode, CloseFrame};
+    tokio_tungstenite::tungstenite::Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }))
+}
+
 /// One message of a channel: the channel byte, then the payload.
 pub fn encode(channel: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 1);

@@ -65,7 +65,7 @@ where
                 }
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.send(channel::normal_close()).await;
         let _ = sink.close().await;
     });
     ours
@@ -89,7 +89,7 @@ pub(super) async fn over_websocket<S>(
                 return;
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.send(channel::normal_close()).await;
         let _ = sink.close().await;
     });
     let mut writers = Vec::new();

@@ -181,7 +181,7 @@ where
             .send(Message::binary(channel::encode(ERROR, &req.status(&exit))))
             .await;
     }
-    let _ = sink.send(Message::Close(None)).await;
+    let _ = sink.send(channel::normal_close()).await;
     let _ = sink.close().await;
     let mut reader = reader;
     if tokio::time::timeout(Duration::from_secs(2), &mut reader)
