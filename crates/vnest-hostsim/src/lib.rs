@@ -51,9 +51,7 @@ pub fn pod_logs(data_dir: PathBuf) -> std::sync::Arc<dyn vnest_apiserver::podlog
 }
 
 /// The `pods/exec`, `pods/attach` and `pods/portforward` side of a dev host.
-pub fn pod_streams(
-    cfg: &HostConfig,
-) -> std::sync::Arc<dyn vnest_apiserver::streams::PodStreams> {
+pub fn pod_streams(cfg: &HostConfig) -> std::sync::Arc<dyn vnest_apiserver::streams::PodStreams> {
     std::sync::Arc::new(streams::ProcessStreams {
         containers: cfg.containers.clone(),
         exec: cfg.exec,

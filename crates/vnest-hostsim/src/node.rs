@@ -715,7 +715,12 @@ impl Agent {
         }));
         let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            pumps.push(tokio::spawn(pump(out, "stdout", file.clone(), output.clone())));
+            pumps.push(tokio::spawn(pump(
+                out,
+                "stdout",
+                file.clone(),
+                output.clone(),
+            )));
         }
         if let Some(err) = child.stderr.take() {
             pumps.push(tokio::spawn(pump(err, "stderr", file.clone(), output)));

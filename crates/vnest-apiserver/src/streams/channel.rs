@@ -56,7 +56,11 @@ pub fn port_message(channel: u8, port: u16) -> Vec<u8> {
 /// A resize event (`{"Width":80,"Height":24}`); anything else is ignored.
 pub fn parse_resize(payload: &[u8]) -> Option<TerminalSize> {
     let v: Value = serde_json::from_slice(payload).ok()?;
-    let dim = |k: &str| v.get(k).and_then(Value::as_u64).map(|n| n.min(u16::MAX as u64) as u16);
+    let dim = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_u64)
+            .map(|n| n.min(u16::MAX as u64) as u16)
+    };
     Some(TerminalSize {
         width: dim("Width")?,
         height: dim("Height")?,
@@ -145,14 +149,16 @@ mod tests {
         );
         assert_eq!(parse_resize(b"{"), None);
         assert_eq!(parse_resize(br#"{"Width":"x"}"#), None);
-        let (sizes, used) = parse_resize_stream(br#"{"Width":1,"Height":2}{"Width":3,"Height":4}{"Wid"#);
+        let (sizes, used) =
+            parse_resize_stream(br#"{"Width":1,"Height":2}{"Width":3,"Height":4}{"Wid"#);
         assert_eq!(sizes.len(), 2);
         assert_eq!(used, 44);
     }
 
     #[test]
     fn negotiation_follows_the_client_order() {
-        let offered = header_list(["v5.channel.k8s.io, v4.channel.k8s.io", "channel.k8s.io"].into_iter());
+        let offered =
+            header_list(["v5.channel.k8s.io, v4.channel.k8s.io", "channel.k8s.io"].into_iter());
         assert_eq!(offered.len(), 3);
         assert_eq!(negotiate(&offered, &[V4, V5]), Some(V5));
         assert_eq!(negotiate(&offered[1..], &[V4, V5]), Some(V4));

@@ -55,11 +55,7 @@ where
             match rd.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if sink
-                        .send(Message::binary(buf[..n].to_vec()))
-                        .await
-                        .is_err()
-                    {
+                    if sink.send(Message::binary(buf[..n].to_vec())).await.is_err() {
                         return;
                     }
                 }
@@ -174,9 +170,13 @@ pub(super) async fn over_spdy(conn: spdy::Connection, streams: Arc<dyn PodStream
         match ev {
             Event::Stream { id, headers, .. } => {
                 let port = spdy::header(&headers, "port").and_then(|p| p.parse::<u16>().ok());
-                let (Some(port), Some(request)) = (port.filter(|p| *p > 0), spdy::header(&headers, "requestid"))
+                let (Some(port), Some(request)) =
+                    (port.filter(|p| *p > 0), spdy::header(&headers, "requestid"))
                 else {
-                    tracing::debug!(?headers, "port-forward stream without a valid port or requestid");
+                    tracing::debug!(
+                        ?headers,
+                        "port-forward stream without a valid port or requestid"
+                    );
                     let _ = writer.reset(id, spdy::RST_PROTOCOL_ERROR).await;
                     continue;
                 };

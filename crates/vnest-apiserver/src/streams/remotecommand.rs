@@ -250,7 +250,8 @@ pub(super) async fn over_spdy(conn: spdy::Connection, req: Request) {
             let mut send = Vec::new();
             match ev {
                 Event::Stream { id, headers, .. } => {
-                    if resize_id.is_none() && spdy::header(&headers, "streamtype") == Some("resize") {
+                    if resize_id.is_none() && spdy::header(&headers, "streamtype") == Some("resize")
+                    {
                         resize_id = Some(id);
                     } else {
                         let _ = dispatch_writer.reset(id, spdy::RST_REFUSED_STREAM).await;
@@ -304,7 +305,10 @@ pub(super) async fn over_spdy(conn: spdy::Connection, req: Request) {
         }
         Err(msg) => Some(Exit::Error(msg)),
     };
-    for id in [stdout_id, stderr_id, stdin_id, resize_id].into_iter().flatten() {
+    for id in [stdout_id, stderr_id, stdin_id, resize_id]
+        .into_iter()
+        .flatten()
+    {
         let _ = writer.fin(id).await;
     }
     if let Some(error_id) = error_id {

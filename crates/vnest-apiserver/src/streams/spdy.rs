@@ -199,7 +199,11 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Frame, usize)>, FrameError> {
             need(4, "GOAWAY")?;
             Frame::GoAway {
                 last_good_stream_id: be32(&body[0..4]) & 0x7fff_ffff,
-                status: if body.len() >= 8 { be32(&body[4..8]) } else { 0 },
+                status: if body.len() >= 8 {
+                    be32(&body[4..8])
+                } else {
+                    0
+                },
             }
         }
         TYPE_HEADERS => {
@@ -224,7 +228,9 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Frame, usize)>, FrameError> {
 
 fn control(kind: u16, flags: u8, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + body.len());
-    out.extend_from_slice(&(0x8000_0000u32 | (u32::from(VERSION) << 16) | u32::from(kind)).to_be_bytes());
+    out.extend_from_slice(
+        &(0x8000_0000u32 | (u32::from(VERSION) << 16) | u32::from(kind)).to_be_bytes(),
+    );
     out.push(flags);
     out.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
     out.extend_from_slice(body);
@@ -267,7 +273,11 @@ pub fn encode(frame: &Frame) -> Vec<u8> {
             stream_id,
             flags,
             block,
-        } => control(TYPE_SYN_REPLY, *flags, &cat(&[&stream_id.to_be_bytes(), block])),
+        } => control(
+            TYPE_SYN_REPLY,
+            *flags,
+            &cat(&[&stream_id.to_be_bytes(), block]),
+        ),
         Frame::RstStream { stream_id, status } => control(
             TYPE_RST_STREAM,
             0,
@@ -295,7 +305,11 @@ pub fn encode(frame: &Frame) -> Vec<u8> {
             stream_id,
             flags,
             block,
-        } => control(TYPE_HEADERS, *flags, &cat(&[&stream_id.to_be_bytes(), block])),
+        } => control(
+            TYPE_HEADERS,
+            *flags,
+            &cat(&[&stream_id.to_be_bytes(), block]),
+        ),
         Frame::WindowUpdate { stream_id, delta } => control(
             TYPE_WINDOW_UPDATE,
             0,
@@ -474,10 +488,20 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 #[derive(Debug)]
 pub enum Event {
     /// SYN_STREAM (already answered with SYN_REPLY).
-    Stream { id: u32, headers: Headers, fin: bool },
+    Stream {
+        id: u32,
+        headers: Headers,
+        fin: bool,
+    },
     /// DATA; `fin` half-closes the client's side of the stream.
-    Data { id: u32, data: Bytes, fin: bool },
-    Reset { id: u32 },
+    Data {
+        id: u32,
+        data: Bytes,
+        fin: bool,
+    },
+    Reset {
+        id: u32,
+    },
 }
 
 enum Command {

@@ -59,7 +59,9 @@ fn values<'a>(pairs: &'a [(String, String)], key: &'a str) -> impl Iterator<Item
 }
 
 fn flag(pairs: &[(String, String)], key: &str) -> bool {
-    values(pairs, key).next().is_some_and(crate::request::go_bool)
+    values(pairs, key)
+        .next()
+        .is_some_and(crate::request::go_bool)
 }
 
 /// The ports of a WebSocket port-forward (`?ports=80&ports=8080` or `?ports=80,8080`),
@@ -190,9 +192,13 @@ pub async fn handle(
                 ));
             };
             let Some(key) = req.headers().get("sec-websocket-key") else {
-                return Ok(text(400, "websocket: the client is missing Sec-WebSocket-Key"));
+                return Ok(text(
+                    400,
+                    "websocket: the client is missing Sec-WebSocket-Key",
+                ));
             };
-            let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+            let accept =
+                tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
             resp = resp
                 .header("upgrade", "websocket")
                 .header("connection", "Upgrade")
@@ -271,7 +277,9 @@ mod tests {
 
     #[test]
     fn queries_keep_repeated_values() {
-        let p = query_pairs(Some("command=sh&command=-c&command=echo+hi%3B+pwd&stdout=true&tty=0"));
+        let p = query_pairs(Some(
+            "command=sh&command=-c&command=echo+hi%3B+pwd&stdout=true&tty=0",
+        ));
         assert_eq!(
             values(&p, "command").collect::<Vec<_>>(),
             vec!["sh", "-c", "echo hi; pwd"]
