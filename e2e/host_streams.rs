@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{stderr, stdout, Shared};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, AttachParams, PostParams};
+use kube::api::{Api, AttachParams};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const K131: &str = "/usr/lib/google-cloud-sdk/bin/kubectl.1.31";
@@ -127,6 +127,17 @@ fn wait_running(cp: &Shared, ns: &str, pod: &str) {
     );
 }
 
+/// Waits until the pod's server listens (pods' processes share the host loopback).
+/// kubectl port-forward gives up on the first connection the pod refuses, as it does
+/// against kube.
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// `GET /path` over HTTP/1.0 through a local port, retried while the server starts.
 fn http_get(port: u16, path: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -152,8 +163,12 @@ fn http_get(port: u16, path: &str) -> String {
     }
 }
 
-/// Runs `kubectl port-forward` until dropped.
-struct PortForward(std::process::Child);
+/// Runs `kubectl port-forward` until dropped (its stdout stays open: it writes a line
+/// per connection, and a closed pipe would kill it).
+struct PortForward(
+    std::process::Child,
+    #[allow(dead_code)] std::process::ChildStdout,
+);
 
 impl Drop for PortForward {
     fn drop(&mut self) {
@@ -188,20 +203,22 @@ fn port_forward(
         .spawn()
         .expect("kubectl port-forward");
     let mut out = child.stdout.take().expect("stdout");
-    let pf = PortForward(child);
     // Wait for "Forwarding from 127.0.0.1:LOCAL -> REMOTE".
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     while !String::from_utf8_lossy(&seen).contains("Forwarding from") {
         match out.read(&mut byte) {
             Ok(1) => seen.push(byte[0]),
-            _ => panic!(
-                "{bin} port-forward ended: {}",
-                String::from_utf8_lossy(&seen)
-            ),
+            _ => {
+                let _ = child.kill();
+                panic!(
+                    "{bin} port-forward ended: {}",
+                    String::from_utf8_lossy(&seen)
+                )
+            }
         }
     }
-    (pf, local)
+    (PortForward(child, out), local)
 }
 
 #[test]
@@ -230,6 +247,7 @@ fn kubectl_exec_attach_and_port_forward() {
             ),
         );
         wait_running(cp, &ns, "web");
+        wait_listening(port);
 
         // exec: output, working directory, exit codes.
         let o = kubectl(
@@ -380,6 +398,7 @@ async fn kube_rs_exec_and_portforward() {
         ),
     );
     wait_running(cp, ns, "web");
+    wait_listening(port);
     let client = cp.client().await;
     let pods: Api<Pod> = Api::namespaced(client, ns);
 
