@@ -17,12 +17,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const K131: &str = "/usr/lib/google-cloud-sdk/bin/kubectl.1.31";
 
+/// Extra environment of a kubectl run.
+type Env = Vec<(&'static str, &'static str)>;
+
 /// (tag, kubectl binary, extra environment).
-fn kubectls() -> Vec<(
-    &'static str,
-    &'static str,
-    Vec<(&'static str, &'static str)>,
-)> {
+fn kubectls() -> Vec<(&'static str, &'static str, Env)> {
     vec![
         ("dispatch", "kubectl", vec![]),
         ("k131", K131, vec![]),

@@ -37,14 +37,13 @@ where
     let (mut sink, mut stream) = ws.split();
     tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
-            match msg {
-                Message::Binary(b) => {
-                    if wr.write_all(&b).await.is_err() {
-                        break;
-                    }
-                }
+            let data = match msg {
+                Message::Binary(b) => b,
                 Message::Close(_) => break,
-                _ => {}
+                _ => continue,
+            };
+            if wr.write_all(&data).await.is_err() {
+                break;
             }
         }
         let _ = wr.shutdown().await;

@@ -465,10 +465,9 @@ impl HeaderDecoder {
             if out.len() > MAX_HEADER_BLOCK {
                 return Err(FrameError::HeaderBlock);
             }
-            if self.0.total_in() == in_before && self.0.total_out() == out_before {
-                if out.len() < out.capacity() {
-                    return Err(FrameError::HeaderBlock);
-                }
+            let stuck = self.0.total_in() == in_before && self.0.total_out() == out_before;
+            if stuck && out.len() < out.capacity() {
+                return Err(FrameError::HeaderBlock);
             }
             out.reserve(out.capacity().max(256));
         }

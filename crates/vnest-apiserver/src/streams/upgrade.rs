@@ -81,7 +81,7 @@ pub(super) fn parse_ports(pairs: &[(String, String)]) -> Result<Vec<u16>, String
     Ok(out)
 }
 
-fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<String> {
+fn header_values(headers: &HeaderMap, name: &str) -> Vec<String> {
     channel::header_list(headers.get_all(name).iter().filter_map(|v| v.to_str().ok()))
 }
 
