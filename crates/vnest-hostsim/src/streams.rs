@@ -361,4 +361,19 @@ mod tests {
         assert!(!running(&pod, "c"));
         assert_eq!(not_found("web"), "container not found (\"web\")");
     }
+
+    #[test]
+    fn attach_routes_output_like_a_terminal_would() {
+        let opts = |stdout, stderr, tty| StreamOptions {
+            stdout,
+            stderr,
+            tty,
+            ..StreamOptions::default()
+        };
+        assert_eq!(route(&opts(true, true, false), false), Some(false));
+        assert_eq!(route(&opts(true, true, false), true), Some(true));
+        assert_eq!(route(&opts(true, false, false), true), None);
+        assert_eq!(route(&opts(true, false, true), true), Some(false));
+        assert_eq!(route(&opts(false, false, false), false), None);
+    }
 }
