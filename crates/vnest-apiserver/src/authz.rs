@@ -40,6 +40,17 @@ pub fn resource_verb(
     let watch = query
         .get("watch")
         .is_some_and(|v| crate::request::go_bool(v));
+    // Connecting to a pod (exec, attach, portforward) needs `create` whatever the
+    // method: WebSocket clients upgrade with GET (kube 1.30+ checks create too).
+    if rp.group.is_empty()
+        && rp.resource == "pods"
+        && matches!(
+            rp.subresource.as_deref(),
+            Some("exec" | "attach" | "portforward")
+        )
+    {
+        return "create".to_string();
+    }
     match *method {
         Method::POST => "create",
         Method::GET | Method::HEAD => match (&rp.name, watch) {

@@ -78,7 +78,11 @@ impl CacheEvent {
 
     /// The object as JSON for `api_version`, from the shared encoding when the first
     /// watcher to ask wanted the same apiVersion.
-    pub fn encoded_for(&self, api_version: &str, encode: impl Fn() -> bytes::Bytes) -> bytes::Bytes {
+    pub fn encoded_for(
+        &self,
+        api_version: &str,
+        encode: impl Fn() -> bytes::Bytes,
+    ) -> bytes::Bytes {
         let (version, bytes) = self
             .encoded
             .get_or_init(|| (api_version.to_string(), encode()));

@@ -25,6 +25,7 @@ pub mod rest;
 pub mod satoken;
 pub mod selection;
 pub mod server;
+pub mod streams;
 pub mod subresources;
 pub mod tokencontroller;
 
@@ -61,6 +62,9 @@ pub struct ServerConfig {
     pub node_port_range: (u16, u16),
     /// Where `pods/log` reads from (the dev host's nodes); none answers 503.
     pub pod_logs: Option<std::sync::Arc<dyn podlogs::PodLogs>>,
+    /// Where `pods/exec`, `pods/attach` and `pods/portforward` connect to; none
+    /// answers 503.
+    pub pod_streams: Option<std::sync::Arc<dyn streams::PodStreams>>,
 }
 
 impl ServerConfig {
@@ -77,6 +81,7 @@ impl ServerConfig {
             service_cidr: allocation::Allocator::default().cidr,
             node_port_range: (30000, 32767),
             pod_logs: None,
+            pod_streams: None,
         }
     }
 }

@@ -98,6 +98,8 @@ pub enum Reply {
     Watch(mpsc::Receiver<Bytes>),
     /// Plain text, streamed (container logs).
     Text(futures::stream::BoxStream<'static, Bytes>),
+    /// A finished response (`101 Switching Protocols` of exec, attach, portforward).
+    Response(http::Response<http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>>),
 }
 
 impl Reply {
@@ -126,6 +128,7 @@ pub struct Rest {
     pub services: crate::allocation::Allocator,
     /// Where container logs come from (none: the cluster has no node agents).
     pub pod_logs: Option<Arc<dyn crate::podlogs::PodLogs>>,
+    pub pod_streams: Option<Arc<dyn crate::streams::PodStreams>>,
 }
 
 fn store_err(def: &ResourceDef, name: &str, e: StoreError) -> ApiError {
@@ -1748,7 +1751,10 @@ mod tests {
         let a = event_line(&def, &all, &ev).unwrap();
         let b = event_line(&def, &web, &ev).unwrap();
         assert_eq!(a, b);
-        assert!(ev.encoded.get().is_some(), "encoded once, kept on the event");
+        assert!(
+            ev.encoded.get().is_some(),
+            "encoded once, kept on the event"
+        );
     }
 
     #[test]

@@ -263,6 +263,7 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
                 node_ports: config.node_port_range,
             },
             pod_logs: config.pod_logs.clone(),
+            pod_streams: config.pod_streams.clone(),
         }),
         discovery,
         metrics,
@@ -400,7 +401,7 @@ async fn accept_loop(
             let builder =
                 hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
             if let Err(e) = builder
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(tls), service)
                 .await
             {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -656,6 +657,7 @@ impl ApiServer {
                             .body(BodyExt::boxed(StreamBody::new(stream)))
                             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
                     }
+                    Ok(Reply::Response(resp)) => resp,
                     Err(e) => error_response(&e),
                 };
                 (verb, resource, resp)
@@ -682,6 +684,14 @@ impl ApiServer {
         if let Some(sub) = sub {
             if !def.subresources.iter().any(|s| s == sub) {
                 return ("", Err(ApiError::resource_not_found()));
+            }
+        }
+        if crate::streams::is_stream_subresource(def, sub) {
+            if let (Some(streams), Some(ns), Some(name), Some(sub)) =
+                (self.rest.pod_streams.clone(), ns, name, sub)
+            {
+                let r = crate::streams::handle(&self.rest, streams, req, def, ns, name, sub).await;
+                return ("create", r.map(Reply::Response));
             }
         }
         let representation = match negotiate(header(req.headers(), "accept")) {

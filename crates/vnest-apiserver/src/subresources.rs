@@ -215,7 +215,7 @@ pub async fn subresource(
 
 /// Checks a streaming request against the pod the way kube does before it dials the
 /// kubelet: the pod must be on a node, and the container must be known.
-fn pod_stream_target(
+pub(crate) fn pod_stream_target(
     name: &str,
     pod: &Value,
     sub: &str,

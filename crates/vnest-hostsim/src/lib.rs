@@ -9,6 +9,7 @@ pub mod logs;
 pub mod node;
 pub mod quantity;
 pub mod scheduler;
+pub mod streams;
 
 use std::path::PathBuf;
 
@@ -23,6 +24,8 @@ pub struct HostConfig {
     pub pod_cidr: vnest_apiserver::allocation::Cidr,
     /// The prefix length of each node's range.
     pub node_cidr_mask: u8,
+    /// The containers the nodes run, shared with [`pod_streams`].
+    pub containers: std::sync::Arc<streams::Containers>,
 }
 
 /// Why the simulated part cannot start.
@@ -54,6 +57,7 @@ pub fn spawn(
             data_dir: cfg.data_dir.clone(),
             exec: cfg.exec,
             pod_cidr,
+            containers: cfg.containers.clone(),
         };
         tasks.push(tokio::spawn(node::run(new_client()?, node)));
     }
@@ -63,4 +67,12 @@ pub fn spawn(
 /// The `pods/log` source of a dev host with this data dir.
 pub fn pod_logs(data_dir: PathBuf) -> std::sync::Arc<dyn vnest_apiserver::podlogs::PodLogs> {
     std::sync::Arc::new(logs::FileLogs { root: data_dir })
+}
+
+/// The `pods/exec`, `pods/attach` and `pods/portforward` side of a dev host.
+pub fn pod_streams(cfg: &HostConfig) -> std::sync::Arc<dyn vnest_apiserver::streams::PodStreams> {
+    std::sync::Arc::new(streams::ProcessStreams {
+        containers: cfg.containers.clone(),
+        exec: cfg.exec,
+    })
 }

@@ -37,6 +37,8 @@ pub struct NodeConfig {
     pub exec: bool,
     /// The range this node's pods get their addresses from.
     pub pod_cidr: vnest_apiserver::allocation::Cidr,
+    /// Where exec and attach find the containers this node runs.
+    pub containers: Arc<crate::streams::Containers>,
 }
 
 /// RFC 3339 in seconds, as kube writes status times.
@@ -541,6 +543,7 @@ impl Agent {
                     if let Some(ip) = held.take() {
                         self.release_ip(ip);
                     }
+                    self.cfg.containers.remove_pod(&pod.uid().unwrap_or_default());
                     self.finish_delete(&pod).await;
                     return;
                 }
@@ -659,6 +662,29 @@ impl Agent {
         let log = log_file(&self.cfg.data_dir, pod, &c.name, run.restarts);
         let marker = exit_marker(&self.cfg.data_dir, pod, &c.name, run.restarts);
         let _ = std::fs::remove_file(&marker);
+        let workdir = dir.join("root");
+        let _ = std::fs::create_dir_all(&workdir);
+        let _ = std::fs::write(workdir.join("hostname"), pod.name_any());
+        let cwd = c
+            .working_dir
+            .as_deref()
+            .map(Path::new)
+            .filter(|p| p.starts_with(&workdir))
+            .unwrap_or(&workdir)
+            .to_path_buf();
+        let uid = pod.uid().unwrap_or_default();
+        let container_env = env.get(index).cloned().unwrap_or_default();
+        let register = |process| {
+            self.cfg.containers.register(
+                &uid,
+                &c.name,
+                crate::streams::Live {
+                    workdir: cwd.clone(),
+                    env: container_env.clone(),
+                    process,
+                },
+            )
+        };
         let command: Vec<String> = c
             .command
             .iter()
@@ -674,27 +700,24 @@ impl Agent {
                 c.image.clone().unwrap_or_default()
             );
             let _ = std::fs::write(&log, line);
+            register(None);
             return None;
         }
-        let workdir = dir.join("root");
-        let _ = std::fs::create_dir_all(&workdir);
-        let _ = std::fs::write(workdir.join("hostname"), pod.name_any());
+        let wants_stdin = c.stdin == Some(true);
         let mut cmd = tokio::process::Command::new(&command[0]);
         cmd.args(&command[1..])
-            .current_dir(
-                c.working_dir
-                    .as_deref()
-                    .map(Path::new)
-                    .filter(|p| p.starts_with(&workdir))
-                    .unwrap_or(&workdir),
-            )
+            .current_dir(&cwd)
             .env_clear()
             .env(
                 "PATH",
                 std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
             )
-            .envs(env.get(index).cloned().unwrap_or_default())
-            .stdin(std::process::Stdio::null())
+            .envs(container_env.clone())
+            .stdin(if wants_stdin {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            })
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
@@ -730,12 +753,37 @@ impl Agent {
             .await
             .ok();
         let file = Arc::new(Mutex::new(file));
+        // Output goes to the log and to attached clients; attached clients' input to
+        // the container's stdin.
+        let (output, _) = tokio::sync::broadcast::channel::<(bool, bytes::Bytes)>(256);
+        let (exited_tx, exited_rx) = tokio::sync::watch::channel::<Option<i32>>(None);
+        let stdin = child.stdin.take().map(|mut w| {
+            let (tx, mut rx) = mpsc::channel::<bytes::Bytes>(16);
+            tokio::spawn(async move {
+                while let Some(b) = rx.recv().await {
+                    if w.write_all(&b).await.is_err() || w.flush().await.is_err() {
+                        return;
+                    }
+                }
+            });
+            tx
+        });
+        register(Some(crate::streams::Attachable {
+            stdin,
+            output: output.clone(),
+            exited: exited_rx,
+        }));
         let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            pumps.push(tokio::spawn(pump(out, "stdout", file.clone())));
+            pumps.push(tokio::spawn(pump(
+                out,
+                "stdout",
+                file.clone(),
+                output.clone(),
+            )));
         }
         if let Some(err) = child.stderr.take() {
-            pumps.push(tokio::spawn(pump(err, "stderr", file.clone())));
+            pumps.push(tokio::spawn(pump(err, "stderr", file.clone(), output)));
         }
         tokio::spawn(async move {
             let code = match child.wait().await {
@@ -749,6 +797,7 @@ impl Agent {
                 let _ = p.await;
             }
             let _ = std::fs::write(&marker, code.to_string());
+            let _ = exited_tx.send(Some(code));
             let _ = exited.send((index, code));
         });
         pid
@@ -763,20 +812,52 @@ fn probe_delay(c: &Container) -> u64 {
         .max(0) as u64
 }
 
-/// Copies one output stream into the log in the CRI format kubelets write.
+/// Longest line kept whole in the log; longer ones are split.
+const MAX_LOG_LINE: usize = 16 * 1024;
+
+/// Copies one output stream to attached clients as it comes, and into the log in the
+/// CRI format kubelets write, line by line.
 async fn pump<R: tokio::io::AsyncRead + Unpin>(
-    r: R,
+    mut r: R,
     stream: &'static str,
     file: Arc<Mutex<Option<tokio::fs::File>>>,
+    attached: tokio::sync::broadcast::Sender<(bool, bytes::Bytes)>,
 ) {
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(r).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let entry = format!("{} {stream} F {line}\n", Timestamp::now());
-        if let Some(f) = file.lock().await.as_mut() {
-            let _ = f.write_all(entry.as_bytes()).await;
-            let _ = f.flush().await;
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        // No attached client is not an error.
+        let _ = attached.send((stream == "stderr", bytes::Bytes::copy_from_slice(&buf[..n])));
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=pos).collect();
+            log_line(&file, stream, &line[..pos]).await;
         }
+        if pending.len() > MAX_LOG_LINE {
+            log_line(&file, stream, &pending).await;
+            pending.clear();
+        }
+    }
+    if !pending.is_empty() {
+        log_line(&file, stream, &pending).await;
+    }
+}
+
+async fn log_line(file: &Mutex<Option<tokio::fs::File>>, stream: &str, line: &[u8]) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let entry = format!(
+        "{} {stream} F {}\n",
+        Timestamp::now(),
+        String::from_utf8_lossy(line)
+    );
+    if let Some(f) = file.lock().await.as_mut() {
+        let _ = f.write_all(entry.as_bytes()).await;
+        let _ = f.flush().await;
     }
 }
 

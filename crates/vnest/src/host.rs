@@ -225,6 +225,7 @@ pub fn main(args: HostArgs) -> ExitCode {
                         exec: !args.no_exec,
                         pod_cidr,
                         node_cidr_mask: args.node_cidr_mask_size,
+                        containers: Default::default(),
                     };
                     match tokio::runtime::Runtime::new() {
                         Ok(rt) => rt.block_on(crate::serve(Box::new(args.server), Some(host))),

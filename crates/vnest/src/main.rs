@@ -183,8 +183,9 @@ pub(crate) async fn serve(
     cfg.watch_cache_events = args.watch_cache_events;
     cfg.service_cidr = vnest_apiserver::allocation::Cidr::parse(&args.service_cidr)?;
     cfg.node_port_range = port_range(&args.service_node_port_range)?;
-    if host.is_some() {
+    if let Some(h) = &host {
         cfg.pod_logs = Some(vnest_hostsim::pod_logs(args.data_dir.clone()));
+        cfg.pod_streams = Some(vnest_hostsim::pod_streams(h));
     }
     if args.store == StoreKind::Etcd {
         let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
