@@ -130,7 +130,9 @@ pub(crate) struct ControlPlaneArgs {
     /// Events the watch cache keeps for watches resuming from a past resourceVersion.
     #[arg(long, default_value_t = 20_000)]
     watch_cache_events: usize,
-    /// Controllers not to run, comma separated (known: namespace, serviceaccount).
+    /// Controllers not to run, comma separated: namespace, serviceaccount,
+    /// garbagecollector, replicaset, deployment, statefulset, daemonset, job, cronjob,
+    /// endpoints, resourcequota.
     #[arg(long, value_delimiter = ',')]
     disable_controllers: Vec<String>,
     /// IPv4 range Service ClusterIPs are allocated from.
@@ -325,6 +327,24 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn help_names_every_controller_that_can_be_switched_off() {
+        let mut cli = super::Cli::command();
+        let help = cli
+            .find_subcommand_mut("control-plane")
+            .expect("control-plane")
+            .render_long_help()
+            .to_string();
+        for name in vnest_controllers::ALL {
+            assert!(help.contains(name), "--disable-controllers help lacks {name}");
         }
     }
 }
