@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use vnest_controllers::informer::{key_of, watch_channel, Change, Key, Store};
+use vnest_controllers::informer::{key_of, watch_channel, Key, Store};
 use vnest_controllers::nodes::{selector_fits, untolerated_taint};
 
 use crate::quantity::parse_milli;
@@ -232,6 +232,42 @@ pub fn schedule<'n>(
     choose(pod, &requests(pod), &candidates, &usage).map(|i| &nodes[i])
 }
 
+/// What of the nodes decides placement (labels, taints, cordon, allocatable,
+/// readiness), to tell a change that may let a waiting pod fit from a heartbeat.
+fn placement_view(nodes: &Store<Node>) -> Vec<(String, serde_json::Value)> {
+    nodes
+        .objects
+        .values()
+        .map(|n| {
+            let ready = n
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+                .map(|c| c.status.clone());
+            (
+                n.name_any(),
+                json!([
+                    n.metadata.labels,
+                    n.spec.as_ref().map(|s| (&s.taints, s.unschedulable)),
+                    n.status.as_ref().map(|s| &s.allocatable),
+                    ready,
+                ]),
+            )
+        })
+        .collect()
+}
+
+/// Whether the pod already carries this PodScheduled=False message (no need to write
+/// it, or the FailedScheduling event, again).
+fn already_refused(pod: &Pod, message: &str) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"))
+        .is_some_and(|c| c.status == "False" && c.message.as_deref() == Some(message))
+}
+
 fn pending(pod: &Pod) -> bool {
     let spec = pod.spec.as_ref();
     spec.and_then(|s| s.node_name.as_ref())
@@ -269,7 +305,10 @@ pub async fn run(client: Client) {
         tokio::select! {
             Some(ev) = pods_w.recv() => { let _ = pods.apply(ev); }
             Some(ev) = nodes_w.recv() => {
-                if let Change::Touched(_) = nodes.apply(ev) { nodes_changed = true; }
+                let before = placement_view(&nodes);
+                nodes.apply(ev);
+                // Heartbeats change nothing a pod could be placed by.
+                nodes_changed = placement_view(&nodes) != before;
             }
             _ = retry.tick() => { nodes_changed = true; }
             else => return,
@@ -371,6 +410,9 @@ pub async fn run(client: Client) {
         }
         for (pod, msg) in refused {
             unschedulable.insert(key_of(&pod));
+            if already_refused(&pod, &msg) {
+                continue;
+            }
             let ns = pod.namespace().unwrap_or_default();
             let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
             let status = json!({"status": {"phase": "Pending", "conditions": [{

@@ -506,11 +506,14 @@ async fn rbac_overhead(admin: &Client, kubeconfig: &Path) -> anyhow::Result<(f64
 /// `vnest bench host`: a dev host with `nodes` simulated nodes; `pods` pods created
 /// through one Deployment. Reports the time from the create to every pod bound and
 /// to every pod Running (and the Deployment available), and the scheduler's binds/s.
-pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Result<()> {
-    use k8s_openapi::api::apps::v1::Deployment;
-    use k8s_openapi::api::core::v1::Pod;
+/// Starts a fresh dev host with `nodes` nodes and waits until its nodes are registered.
+async fn start_dev_host(nodes: usize) -> anyhow::Result<(ServerProcess, Client)> {
     let exe = std::env::current_exe()?;
-    let dir = std::env::temp_dir().join(format!("vnest-bench-host-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "vnest-bench-host-{}-{}",
+        std::process::id(),
+        SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -547,11 +550,104 @@ pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Resu
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    // Wait for the nodes.
     let node_api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
     while node_api.list(&ListParams::default()).await?.items.len() < nodes {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok((server, client))
+}
+
+/// Scheduler throughput on its own: `pods` pods wait, unschedulable, for a node label;
+/// then every node gets it at once and the time until all are bound is measured
+/// (kube's scheduler_perf measures the same: binds per second of a waiting backlog).
+async fn scheduler_throughput(pods: usize, nodes: usize) -> anyhow::Result<(f64, Duration)> {
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    use kube::api::{Patch, PatchParams};
+    let (_server, client) = start_dev_host(nodes).await?;
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), "default");
+    progress(&format!("creating {pods} pods that wait for a node label"));
+    let template: Pod = serde_json::from_value(json!({
+        "metadata": {"labels": {"app": "sched"}},
+        "spec": {"nodeSelector": {"vnest.dev/bench": "go"},
+                 "containers": [{"name": "c", "image": "nginx"}]},
+    }))?;
+    futures::stream::iter(0..pods)
+        .map(|i| {
+            let api = pod_api.clone();
+            let mut pod = template.clone();
+            pod.metadata.name = Some(format!("sched-{i}"));
+            async move { api.create(&PostParams::default(), &pod).await }
+        })
+        .buffer_unordered(32)
+        .try_collect::<Vec<_>>()
+        .await?;
+    // Wait until the scheduler has looked at all of them (each is marked unschedulable).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let list = pod_api.list(&ListParams::default().labels("app=sched")).await?;
+        let waiting = list
+            .items
+            .iter()
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "PodScheduled" && c.status == "False"))
+            })
+            .count();
+        if waiting >= pods {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {waiting} of {pods} pods were marked unschedulable");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut events = kube::runtime::watcher(
+        pod_api.clone(),
+        kube::runtime::watcher::Config::default().labels("app=sched"),
+    )
+    .boxed();
+    let node_api: Api<Node> = Api::all(client.clone());
+    progress("labelling the nodes: the backlog becomes schedulable");
+    let t0 = Instant::now();
+    for node in node_api.list(&ListParams::default()).await?.items {
+        let patch = json!({"metadata": {"labels": {"vnest.dev/bench": "go"}}});
+        node_api
+            .patch(
+                node.metadata.name.as_deref().unwrap_or(""),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await?;
+    }
+    let mut bound: std::collections::HashSet<String> = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while bound.len() < pods {
+        let ev = match tokio::time::timeout_at(deadline.into(), events.next()).await {
+            Err(_) => bail!("only {} of {pods} pods bound after 300 s", bound.len()),
+            Ok(None) => bail!("the pod watch ended"),
+            Ok(Some(Err(e))) => {
+                progress(&format!("watch error: {e}"));
+                continue;
+            }
+            Ok(Some(Ok(ev))) => ev,
+        };
+        if let kube::runtime::watcher::Event::Apply(p) | kube::runtime::watcher::Event::InitApply(p) = ev {
+            if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+                bound.insert(p.metadata.name.clone().unwrap_or_default());
+            }
+        }
+    }
+    let took = t0.elapsed();
+    Ok((pods as f64 / took.as_secs_f64().max(0.001), took))
+}
+
+pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Result<()> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Pod;
+    let (sched_rate, sched_took) = scheduler_throughput(pods, nodes).await?;
+    let (server, client) = start_dev_host(nodes).await?;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
     let d: Deployment = serde_json::from_value(json!({
         "metadata": {"name": "bench"},
@@ -625,6 +721,8 @@ pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Resu
         "all_running_s": running.as_secs_f64(),
         "deployment_available_s": available.as_secs_f64(),
         "pods_bound_per_sec": pods as f64 / bind_window,
+        "scheduler_backlog_bound_s": sched_took.as_secs_f64(),
+        "scheduler_pods_bound_per_sec": sched_rate,
         "pods_running_per_sec": pods as f64 / running.as_secs_f64().max(0.001),
         "host_rss_mib": rss,
     });
@@ -645,8 +743,13 @@ pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Resu
             available.as_secs_f64()
         );
         println!(
-            "  scheduler: pods bound/s      {:>8.0}",
+            "  pods bound/s during rollout  {:>8.0}",
             pods as f64 / bind_window
+        );
+        println!(
+            "  scheduler: backlog of {pods} bound in {:.2} s = {:.0} pods/s",
+            sched_took.as_secs_f64(),
+            sched_rate
         );
         println!("  dev host RSS at the end      {:>8.1} MiB", rss);
     }
