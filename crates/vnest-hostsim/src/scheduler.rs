@@ -289,6 +289,69 @@ fn node_name(pod: &Pod) -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// kube-scheduler's per-pod back-off after a failed attempt: 1 s, doubling up to
+/// 10 s.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    waits: HashMap<Key, (tokio::time::Instant, std::time::Duration)>,
+}
+
+impl Backoff {
+    const INITIAL: std::time::Duration = std::time::Duration::from_secs(1);
+    const MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
+    pub fn failed(&mut self, key: Key, now: tokio::time::Instant) {
+        let wait = self
+            .waits
+            .get(&key)
+            .map_or(Self::INITIAL, |(_, w)| (*w * 2).min(Self::MAX));
+        self.waits.insert(key, (now + wait, wait));
+    }
+
+    pub fn ready(&self, key: &Key, now: tokio::time::Instant) -> bool {
+        self.waits.get(key).is_none_or(|(until, _)| *until <= now)
+    }
+
+    /// Drops pods that no longer wait (bound, gone).
+    pub fn forget(&mut self, still_pending: impl Fn(&Key) -> bool) {
+        self.waits.retain(|k, _| still_pending(k));
+    }
+
+    /// When the first pod that is not parked as unschedulable may be tried again.
+    pub fn next_expiry(&self, parked: &BTreeSet<Key>) -> Option<tokio::time::Instant> {
+        let now = tokio::time::Instant::now();
+        self.waits
+            .iter()
+            .filter(|(k, (until, _))| !parked.contains(*k) && *until > now)
+            .map(|(_, (until, _))| *until)
+            .min()
+    }
+}
+
+/// Whether a pod event may have made room on a node: a bound pod deleted, being
+/// deleted, or finished.
+fn frees_room(change: vnest_controllers::informer::Change<Pod>) -> bool {
+    let vnest_controllers::informer::Change::Touched(objs) = change else {
+        return false;
+    };
+    objs.iter().any(|(p, gone)| {
+        node_name(p).is_some()
+            && (*gone
+                || p.metadata.deletion_timestamp.is_some()
+                || matches!(
+                    p.status.as_ref().and_then(|s| s.phase.as_deref()),
+                    Some("Succeeded" | "Failed")
+                ))
+    })
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs forever.
 pub async fn run(client: Client) {
     let mut pods_w = watch_channel(Api::<Pod>::all(client.clone()));
@@ -299,26 +362,38 @@ pub async fn run(client: Client) {
     let mut unschedulable: BTreeSet<Key> = BTreeSet::new();
     // Bindings sent whose pods the watch has not shown bound yet.
     let mut assumed: HashMap<Key, String> = HashMap::new();
-    let mut retry = tokio::time::interval(std::time::Duration::from_secs(5));
+    // Pods that did not fit wait out a back-off before the next attempt, so a burst
+    // of node changes is answered by one attempt, not one per change.
+    let mut backoff = Backoff::default();
+    // Waiting pods are retried when nodes change or a bound pod goes (room freed),
+    // and otherwise now and then (kube flushes its unschedulable queue the same way).
+    let mut retry = tokio::time::interval(std::time::Duration::from_secs(30));
     loop {
         let mut nodes_changed = false;
+        let wake = backoff.next_expiry(&unschedulable);
         tokio::select! {
-            Some(ev) = pods_w.recv() => { let _ = pods.apply(ev); }
+            Some(ev) = pods_w.recv() => { nodes_changed |= frees_room(pods.apply(ev)); }
             Some(ev) = nodes_w.recv() => {
                 let before = placement_view(&nodes);
                 nodes.apply(ev);
+                while let Ok(ev) = nodes_w.try_recv() {
+                    nodes.apply(ev);
+                }
                 // Heartbeats change nothing a pod could be placed by.
                 nodes_changed = placement_view(&nodes) != before;
             }
             _ = retry.tick() => { nodes_changed = true; }
+            _ = sleep_until_opt(wake) => {}
             else => return,
         }
         while let Ok(ev) = pods_w.try_recv() {
-            let _ = pods.apply(ev);
+            nodes_changed |= frees_room(pods.apply(ev));
         }
         if nodes_changed {
             unschedulable.clear();
         }
+        let now = tokio::time::Instant::now();
+        backoff.forget(|k| pods.objects.get(k).is_some_and(pending));
         let node_list: Vec<Node> = nodes.objects.values().cloned().collect();
         assumed.retain(|k, _| pods.objects.get(k).is_some_and(pending));
         let todo: Vec<Pod> = pods
@@ -326,7 +401,10 @@ pub async fn run(client: Client) {
             .values()
             .filter(|p| {
                 let k = key_of(*p);
-                pending(p) && !unschedulable.contains(&k) && !assumed.contains_key(&k)
+                pending(p)
+                    && !unschedulable.contains(&k)
+                    && !assumed.contains_key(&k)
+                    && backoff.ready(&k, now)
             })
             .cloned()
             .collect();
@@ -410,6 +488,7 @@ pub async fn run(client: Client) {
         }
         for (pod, msg) in refused {
             unschedulable.insert(key_of(&pod));
+            backoff.failed(key_of(&pod), now);
             if already_refused(&pod, &msg) {
                 continue;
             }
@@ -458,6 +537,24 @@ mod tests {
 
     fn pod(spec: serde_json::Value) -> Pod {
         serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).unwrap()
+    }
+
+    #[test]
+    fn failed_pods_back_off_doubling_up_to_ten_seconds() {
+        let mut b = Backoff::default();
+        let key: Key = ("ns".into(), "p".into());
+        let t0 = tokio::time::Instant::now();
+        assert!(b.ready(&key, t0));
+        b.failed(key.clone(), t0);
+        assert!(!b.ready(&key, t0 + std::time::Duration::from_millis(900)));
+        assert!(b.ready(&key, t0 + std::time::Duration::from_secs(1)));
+        for _ in 0..6 {
+            b.failed(key.clone(), t0);
+        }
+        assert!(!b.ready(&key, t0 + std::time::Duration::from_secs(9)));
+        assert!(b.ready(&key, t0 + std::time::Duration::from_secs(10)));
+        b.forget(|_| false);
+        assert!(b.ready(&key, t0));
     }
 
     #[test]
