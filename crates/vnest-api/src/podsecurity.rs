@@ -389,6 +389,20 @@ pub fn evaluate(policy: &Policy, metadata: &Value, spec: &Value, enforce: bool) 
     d
 }
 
+/// Whether objects of a resource carry a pod template the plugin checks (pods are
+/// checked themselves, not through this).
+pub fn has_pod_template(group: &str, resource: &str) -> bool {
+    matches!(
+        (group, resource),
+        ("", "podtemplates" | "replicationcontrollers")
+            | (
+                "apps",
+                "deployments" | "replicasets" | "statefulsets" | "daemonsets"
+            )
+            | ("batch", "jobs" | "cronjobs")
+    )
+}
+
 /// The pod template (metadata, spec) of an object whose resource carries one, as the
 /// plugin extracts it; `None` for resources without a template, or a replication
 /// controller without one.

@@ -606,6 +606,10 @@ fn pod_templates_of_workloads() {
     assert!(pod_template("", "replicationcontrollers", &json!({"spec": {}})).is_none());
     assert!(pod_template("", "configmaps", &json!({})).is_none());
     assert!(pod_template("", "pods", &json!({})).is_none());
+    assert!(has_pod_template("", "replicationcontrollers"));
+    assert!(has_pod_template("batch", "cronjobs"));
+    assert!(!has_pod_template("", "pods"));
+    assert!(!has_pod_template("", "configmaps"));
     for (g, r) in [
         ("apps", "replicasets"),
         ("apps", "statefulsets"),
