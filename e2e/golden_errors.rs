@@ -28,18 +28,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "message embeds kube's Go diff of the pod spec",
     ),
     (
-        "pod-privileged-rejected-by-validation",
-        "needs the namespace setup of the recording",
-    ),
-    (
-        "podsecurity-enforce-baseline-rejects-hostnetwork",
-        "pod security admission is the syncer issue",
-    ),
-    (
-        "podsecurity-warn-restricted-accepted-with-warnings",
-        "pod security admission is the syncer issue",
-    ),
-    (
         "watch-very-old-resourceversion",
         "streamed; covered by the kube-rs compaction test",
     ),
@@ -69,6 +57,9 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
 ];
 
+/// Cases whose `Warning` response headers are compared too.
+const WARNINGS_COMPARED: &[&str] = &["podsecurity-warn-restricted-accepted-with-warnings"];
+
 async fn client() -> Client {
     common::shared().client().await
 }
@@ -93,6 +84,29 @@ async fn send_with(
     extra_headers: &[(String, String)],
     body: Vec<u8>,
 ) -> (u16, Value, String) {
+    let (status, value, text, _) = send_full(
+        client,
+        method,
+        path,
+        content_type,
+        accept,
+        extra_headers,
+        body,
+    )
+    .await;
+    (status, value, text)
+}
+
+/// Like `send_with`, also returning the `Warning` response headers in order.
+async fn send_full(
+    client: &Client,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    extra_headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, Value, String, Vec<String>) {
     let mut req = http::Request::builder().method(method).uri(path);
     for (k, v) in extra_headers {
         req = req.header(k.as_str(), v.as_str());
@@ -106,6 +120,12 @@ async fn send_with(
     let req = req.body(kube::client::Body::from(body)).expect("request");
     let resp = client.send(req).await.expect("send");
     let status = resp.status().as_u16();
+    let warnings: Vec<String> = resp
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
     let bytes = resp
         .into_body()
         .collect()
@@ -114,7 +134,7 @@ async fn send_with(
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value, text)
+    (status, value, text, warnings)
 }
 
 /// Compares a recorded message with ours; `<uid>`, `<rv>`, `<time>` match anything.
@@ -200,6 +220,16 @@ async fn setup(client: &Client) {
             "/api/v1/namespaces/refcorpus-errors-quota/limitranges",
             json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "cpu-cap"},
                    "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}}),
+        ),
+        // The pod security namespace of the recording: baseline enforced (hostNetwork
+        // refused), restricted warned about (a plain pod is admitted with a warning).
+        (
+            "POST",
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "refcorpus-errors-psa", "labels": {
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted"
+            }}}),
         ),
     ];
     for (method, path, body) in objects {
@@ -452,7 +482,7 @@ async fn recorded_error_responses_match() {
                     .collect()
             })
             .unwrap_or_default();
-        let (status, value, text) = send_with(
+        let (status, value, text, warnings) = send_full(
             &client,
             method,
             path,
@@ -482,6 +512,24 @@ async fn recorded_error_responses_match() {
             let want_msg = want.get("message").and_then(Value::as_str).unwrap_or("");
             if !message_matches(want_msg, msg) {
                 problems.push(format!("message\n    got:  {msg}\n    want: {want_msg}"));
+            }
+        }
+        // The recorded Warning headers, where the case is about them.
+        if WARNINGS_COMPARED.contains(&name) {
+            let want: Vec<String> = case
+                .pointer("/response_headers/Warning")
+                .and_then(Value::as_array)
+                .map(|w| {
+                    w.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if warnings != want {
+                problems.push(format!(
+                    "warnings\n    got:  {warnings:?}\n    want: {want:?}"
+                ));
             }
         }
         if !problems.is_empty() {
