@@ -613,3 +613,124 @@ async fn oversized_body_is_refused_and_nothing_is_stored() {
     .await;
     assert_eq!(status, 404);
 }
+
+/// PodSecurity beyond the recorded cases: workload templates are only warned about,
+/// a labelled namespace refuses an image change of a pod that violates its level, and
+/// invalid level labels are refused on namespaces.
+#[tokio::test]
+async fn pod_security_workloads_updates_and_labels() {
+    let client = client().await;
+    let post = |path: &'static str, body: Value| {
+        let client = client.clone();
+        async move {
+            send_full(
+                &client,
+                "POST",
+                path,
+                Some("application/json"),
+                None,
+                &[],
+                body.to_string().into_bytes(),
+            )
+            .await
+        }
+    };
+    let (status, v, _, _) = post(
+        "/api/v1/namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "psa-e2e"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    // Before any label: a hostNetwork pod is admitted without a warning.
+    let (status, v, _, warnings) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hostnet"},
+               "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // An invalid level is refused as kube does.
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"strict"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        v["message"],
+        r#"Namespace "psa-e2e" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted"#
+    );
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"baseline"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // A Deployment with the same template: admitted, with the warn level (which
+    // follows enforce) as a warning.
+    let (status, v, _, warnings) = post(
+        "/apis/apps/v1/namespaces/psa-e2e/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "d"}},
+                        "template": {"metadata": {"labels": {"app": "d"}},
+                                     "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)""#
+        ]
+    );
+    // The existing pod: a label change passes, an image change is evaluated and refused.
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e/pods/hostnet",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"touched":"yes"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e/pods/hostnet",
+        Some("application/strategic-merge-patch+json"),
+        None,
+        br#"{"spec":{"containers":[{"name":"app","image":"nginx:1.27"}]}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(
+        v["message"],
+        r#"pods "hostnet" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#
+    );
+    // New violating pods are refused, conforming ones admitted.
+    let (status, v, _, _) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hostpid"},
+               "spec": {"hostPID": true, "containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 403, "{v}");
+    let (status, v, _, warnings) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fine"},
+               "spec": {"containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
