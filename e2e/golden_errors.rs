@@ -28,18 +28,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "message embeds kube's Go diff of the pod spec",
     ),
     (
-        "pod-privileged-rejected-by-validation",
-        "needs the namespace setup of the recording",
-    ),
-    (
-        "podsecurity-enforce-baseline-rejects-hostnetwork",
-        "pod security admission is the syncer issue",
-    ),
-    (
-        "podsecurity-warn-restricted-accepted-with-warnings",
-        "pod security admission is the syncer issue",
-    ),
-    (
         "watch-very-old-resourceversion",
         "streamed; covered by the kube-rs compaction test",
     ),
@@ -69,6 +57,9 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
 ];
 
+/// Cases whose `Warning` response headers are compared too.
+const WARNINGS_COMPARED: &[&str] = &["podsecurity-warn-restricted-accepted-with-warnings"];
+
 async fn client() -> Client {
     common::shared().client().await
 }
@@ -93,6 +84,29 @@ async fn send_with(
     extra_headers: &[(String, String)],
     body: Vec<u8>,
 ) -> (u16, Value, String) {
+    let (status, value, text, _) = send_full(
+        client,
+        method,
+        path,
+        content_type,
+        accept,
+        extra_headers,
+        body,
+    )
+    .await;
+    (status, value, text)
+}
+
+/// Like `send_with`, also returning the `Warning` response headers in order.
+async fn send_full(
+    client: &Client,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    extra_headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, Value, String, Vec<String>) {
     let mut req = http::Request::builder().method(method).uri(path);
     for (k, v) in extra_headers {
         req = req.header(k.as_str(), v.as_str());
@@ -106,6 +120,12 @@ async fn send_with(
     let req = req.body(kube::client::Body::from(body)).expect("request");
     let resp = client.send(req).await.expect("send");
     let status = resp.status().as_u16();
+    let warnings: Vec<String> = resp
+        .headers()
+        .get_all("warning")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
     let bytes = resp
         .into_body()
         .collect()
@@ -114,7 +134,7 @@ async fn send_with(
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value, text)
+    (status, value, text, warnings)
 }
 
 /// Compares a recorded message with ours; `<uid>`, `<rv>`, `<time>` match anything.
@@ -200,6 +220,16 @@ async fn setup(client: &Client) {
             "/api/v1/namespaces/refcorpus-errors-quota/limitranges",
             json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "cpu-cap"},
                    "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}}),
+        ),
+        // The pod security namespace of the recording: baseline enforced (hostNetwork
+        // refused), restricted warned about (a plain pod is admitted with a warning).
+        (
+            "POST",
+            "/api/v1/namespaces",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "refcorpus-errors-psa", "labels": {
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted"
+            }}}),
         ),
     ];
     for (method, path, body) in objects {
@@ -452,7 +482,7 @@ async fn recorded_error_responses_match() {
                     .collect()
             })
             .unwrap_or_default();
-        let (status, value, text) = send_with(
+        let (status, value, text, warnings) = send_full(
             &client,
             method,
             path,
@@ -482,6 +512,24 @@ async fn recorded_error_responses_match() {
             let want_msg = want.get("message").and_then(Value::as_str).unwrap_or("");
             if !message_matches(want_msg, msg) {
                 problems.push(format!("message\n    got:  {msg}\n    want: {want_msg}"));
+            }
+        }
+        // The recorded Warning headers, where the case is about them.
+        if WARNINGS_COMPARED.contains(&name) {
+            let want: Vec<String> = case
+                .pointer("/response_headers/Warning")
+                .and_then(Value::as_array)
+                .map(|w| {
+                    w.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if warnings != want {
+                problems.push(format!(
+                    "warnings\n    got:  {warnings:?}\n    want: {want:?}"
+                ));
             }
         }
         if !problems.is_empty() {
@@ -564,4 +612,125 @@ async fn oversized_body_is_refused_and_nothing_is_stored() {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// PodSecurity beyond the recorded cases: workload templates are only warned about,
+/// a labelled namespace refuses an image change of a pod that violates its level, and
+/// invalid level labels are refused on namespaces.
+#[tokio::test]
+async fn pod_security_workloads_updates_and_labels() {
+    let client = client().await;
+    let post = |path: &'static str, body: Value| {
+        let client = client.clone();
+        async move {
+            send_full(
+                &client,
+                "POST",
+                path,
+                Some("application/json"),
+                None,
+                &[],
+                body.to_string().into_bytes(),
+            )
+            .await
+        }
+    };
+    let (status, v, _, _) = post(
+        "/api/v1/namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "psa-e2e"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    // Before any label: a hostNetwork pod is admitted without a warning.
+    let (status, v, _, warnings) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hostnet"},
+               "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // An invalid level is refused as kube does.
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"strict"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        v["message"],
+        r#"Namespace "psa-e2e" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted"#
+    );
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"baseline"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // A Deployment with the same template: admitted, with the warn level (which
+    // follows enforce) as a warning.
+    let (status, v, _, warnings) = post(
+        "/apis/apps/v1/namespaces/psa-e2e/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "d"}},
+                        "template": {"metadata": {"labels": {"app": "d"}},
+                                     "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "nginx"}]}}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)""#
+        ]
+    );
+    // The existing pod: a label change passes, an image change is evaluated and refused.
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e/pods/hostnet",
+        Some("application/merge-patch+json"),
+        None,
+        br#"{"metadata":{"labels":{"touched":"yes"}}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v, _) = send(
+        &client,
+        "PATCH",
+        "/api/v1/namespaces/psa-e2e/pods/hostnet",
+        Some("application/strategic-merge-patch+json"),
+        None,
+        br#"{"spec":{"containers":[{"name":"app","image":"nginx:1.27"}]}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(
+        v["message"],
+        r#"pods "hostnet" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)"#
+    );
+    // New violating pods are refused, conforming ones admitted.
+    let (status, v, _, _) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hostpid"},
+               "spec": {"hostPID": true, "containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 403, "{v}");
+    let (status, v, _, warnings) = post(
+        "/api/v1/namespaces/psa-e2e/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fine"},
+               "spec": {"containers": [{"name": "app", "image": "nginx"}]}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert!(warnings.is_empty(), "{warnings:?}");
 }

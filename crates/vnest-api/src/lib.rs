@@ -20,6 +20,8 @@
 //! - [`crd`]: CustomResourceDefinitions: CRD validation, names acceptance, compiled
 //!   schemas validating (with CEL rules), defaulting and pruning custom objects,
 //!   printer columns.
+//! - [`podsecurity`]: the Pod Security Standards (privileged, baseline, restricted) as the
+//!   PodSecurity admission plugin checks pods and pod templates, with its messages.
 //! - [`table`]: server-side printing: `meta.k8s.io/v1` Tables with kube's printer columns.
 
 pub mod crd;
@@ -29,6 +31,7 @@ pub mod fields;
 pub mod managed;
 pub mod openapi;
 pub mod patch;
+pub mod podsecurity;
 pub mod protobuf;
 pub mod quota;
 pub mod rbac;

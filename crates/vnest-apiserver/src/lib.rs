@@ -18,6 +18,7 @@ pub mod objects;
 pub mod patching;
 pub mod pki;
 pub mod podlogs;
+pub mod podsecurity;
 pub mod quota;
 pub mod represent;
 pub mod request;

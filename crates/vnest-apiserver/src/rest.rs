@@ -567,7 +567,7 @@ impl Rest {
         def: &ResourceDef,
         ns: &str,
         name: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Value, ApiError> {
         let key = object_key("", "namespaces", None, ns);
         let (kv, _) = self
             .store
@@ -595,7 +595,7 @@ impl Rest {
                 "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}],
             })));
         }
-        Ok(())
+        Ok(obj)
     }
 
     /// Checks kind/apiVersion and namespace of a body against the request, filling in
@@ -704,7 +704,7 @@ impl Rest {
         def: &ResourceDef,
         ns: Option<&str>,
         mut obj: Value,
-        warnings: Vec<String>,
+        mut warnings: Vec<String>,
         dry_run: bool,
         write: WriteMeta<'_>,
     ) -> Result<Reply, ApiError> {
@@ -762,11 +762,15 @@ impl Rest {
             crate::quota::default_limits(self, def, ns, &mut obj).await?;
         }
         crate::admission::validate_create(def, &obj)?;
+        crate::podsecurity::validate_namespace(def, &name, &obj, None, None)?;
         self.authz.check_rbac_write(def, &obj)?;
         if def.namespaced {
             let ns = ns.ok_or_else(ApiError::method_not_allowed)?;
-            self.check_namespace_for_create(def, ns, &name).await?;
+            let namespace = self.check_namespace_for_create(def, ns, &name).await?;
             crate::quota::check_limits(self, def, ns, &name, &obj).await?;
+            warnings.extend(crate::podsecurity::admit_create(
+                def, &namespace, &name, &obj,
+            )?);
             crate::quota::charge(self, def, ns, &name, &obj, dry_run).await?;
         }
         if is_service(def) {
@@ -898,6 +902,16 @@ impl Rest {
             if write.subresource != Some("binding") {
                 crate::admission::validate_update(def, &current, &next)?;
             }
+            crate::podsecurity::admit_update(
+                self,
+                def,
+                ns,
+                name,
+                &current,
+                &next,
+                write.subresource,
+            )
+            .await?;
             if next != current {
                 self.authz.check_rbac_write(def, &next)?;
             }

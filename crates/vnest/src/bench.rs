@@ -584,7 +584,9 @@ async fn scheduler_throughput(pods: usize, nodes: usize) -> anyhow::Result<(f64,
     // Wait until the scheduler has looked at all of them (each is marked unschedulable).
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let list = pod_api.list(&ListParams::default().labels("app=sched")).await?;
+        let list = pod_api
+            .list(&ListParams::default().labels("app=sched"))
+            .await?;
         let waiting = list
             .items
             .iter()
@@ -592,7 +594,10 @@ async fn scheduler_throughput(pods: usize, nodes: usize) -> anyhow::Result<(f64,
                 p.status
                     .as_ref()
                     .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "PodScheduled" && c.status == "False"))
+                    .is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c.type_ == "PodScheduled" && c.status == "False")
+                    })
             })
             .count();
         if waiting >= pods {
@@ -633,7 +638,9 @@ async fn scheduler_throughput(pods: usize, nodes: usize) -> anyhow::Result<(f64,
             }
             Ok(Some(Ok(ev))) => ev,
         };
-        if let kube::runtime::watcher::Event::Apply(p) | kube::runtime::watcher::Event::InitApply(p) = ev {
+        if let kube::runtime::watcher::Event::Apply(p)
+        | kube::runtime::watcher::Event::InitApply(p) = ev
+        {
             if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
                 bound.insert(p.metadata.name.clone().unwrap_or_default());
             }

@@ -344,7 +344,10 @@ mod tests {
             .render_long_help()
             .to_string();
         for name in vnest_controllers::ALL {
-            assert!(help.contains(name), "--disable-controllers help lacks {name}");
+            assert!(
+                help.contains(name),
+                "--disable-controllers help lacks {name}"
+            );
         }
     }
 }
