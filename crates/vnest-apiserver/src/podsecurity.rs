@@ -20,7 +20,6 @@ use serde_json::Value;
 use vnest_api::podsecurity::{self as pss, Policy};
 use vnest_api::status::ApiError;
 
-use crate::objects::{self, object_key};
 use crate::rest::{ResourceDef, Rest};
 
 /// Pod subresources the plugin does not look at.
@@ -186,14 +185,10 @@ async fn load_namespace(rest: &Rest, ns: &str) -> Result<Value, ApiError> {
             "Internal error occurred: failed to lookup namespace \"{ns}\""
         ))
     };
-    let key = object_key("", "namespaces", None, ns);
-    let (kv, _) = rest
-        .store
-        .get(&key, None)
+    rest.namespace_object(ns)
         .await
-        .map_err(|_| lookup_failed())?;
-    let kv = kv.ok_or_else(lookup_failed)?;
-    objects::decode(&kv.value, kv.mod_revision).map_err(|_| lookup_failed())
+        .map_err(|_| lookup_failed())?
+        .ok_or_else(lookup_failed)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use vnest_api::quota::{self as rules, Charge};
 use vnest_api::status::ApiError;
-use vnest_store::{RangeRequest, Revision, StoreError};
+use vnest_store::{Revision, StoreError};
 
 use crate::objects::{self, resource_prefix};
 use crate::rest::{ResourceDef, Rest};
@@ -18,44 +18,28 @@ use crate::rest::{ResourceDef, Rest};
 /// Charging retries this often when the quota changes under it.
 const CHARGE_ATTEMPTS: usize = 8;
 
-/// Every stored object of a core resource in `ns`, with its key and revision.
-async fn core_objects(
-    rest: &Rest,
-    resource: &str,
-    ns: &str,
-) -> Result<Vec<(String, Value, Revision)>, ApiError> {
+/// Every object of a core resource in `ns` as the watch cache has it, with its key and
+/// the revision it was written at.
+fn core_objects(rest: &Rest, resource: &str, ns: &str) -> Vec<(String, Value, Revision)> {
     let prefix = resource_prefix("", resource, Some(ns));
-    let mut out = Vec::new();
-    let mut start_after = None;
-    loop {
-        let page = rest
-            .store
-            .range(RangeRequest {
-                prefix: prefix.clone(),
-                start_after: start_after.clone(),
-                limit: Some(500),
-                revision: None,
-            })
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        for kv in &page.kvs {
-            let obj = objects::decode(&kv.value, kv.mod_revision)
-                .map_err(|e| ApiError::internal(format!("stored object is corrupt: {e}")))?;
-            out.push((kv.key.clone(), obj, kv.mod_revision));
-        }
-        if !page.more {
-            return Ok(out);
-        }
-        start_after = page.kvs.last().map(|kv| kv.key.clone());
-    }
+    rest.cache
+        .list(&prefix)
+        .0
+        .into_iter()
+        .map(|(key, obj)| {
+            let revision = objects::resource_version(&obj)
+                .and_then(|rv| rv.parse().ok())
+                .unwrap_or(0);
+            (key, (*obj).clone(), revision)
+        })
+        .collect()
 }
 
-async fn limit_ranges(rest: &Rest, ns: &str) -> Result<Vec<Value>, ApiError> {
-    Ok(core_objects(rest, "limitranges", ns)
-        .await?
+fn limit_ranges(rest: &Rest, ns: &str) -> Vec<Value> {
+    core_objects(rest, "limitranges", ns)
         .into_iter()
         .map(|(_, v, _)| v)
-        .collect())
+        .collect()
 }
 
 fn limited(def: &ResourceDef) -> bool {
@@ -72,7 +56,7 @@ pub async fn default_limits(
     if !(def.group.is_empty() && def.resource == "pods") {
         return Ok(());
     }
-    let ranges = limit_ranges(rest, ns).await?;
+    let ranges = limit_ranges(rest, ns);
     if ranges.is_empty() {
         return Ok(());
     }
@@ -98,7 +82,7 @@ pub async fn check_limits(
     if !limited(def) {
         return Ok(());
     }
-    let ranges = limit_ranges(rest, ns).await?;
+    let ranges = limit_ranges(rest, ns);
     if ranges.is_empty() {
         return Ok(());
     }
@@ -127,8 +111,15 @@ pub async fn charge(
     dry_run: bool,
 ) -> Result<(), ApiError> {
     let delta = rules::usage(&def.group, &def.resource, obj);
-    for _ in 0..CHARGE_ATTEMPTS {
-        let quotas = core_objects(rest, "resourcequotas", ns).await?;
+    for attempt in 0..CHARGE_ATTEMPTS {
+        if attempt > 0 {
+            // The cache was behind the quota we lost the race on: catch up first.
+            rest.cache
+                .sync()
+                .await
+                .map_err(|e| ApiError::internal(format!("{e:?}")))?;
+        }
+        let quotas = core_objects(rest, "resourcequotas", ns);
         let mut updates = Vec::new();
         let mut failures = Vec::new();
         for (key, quota, revision) in &quotas {

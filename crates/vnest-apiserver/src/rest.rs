@@ -562,26 +562,39 @@ impl Rest {
         Ok(Reply::Watch(rx))
     }
 
+    /// A namespace as the watch cache has it, or from the store when the cache has not
+    /// seen it yet (just created): kube's NamespaceLifecycle reads its informer the
+    /// same way, with a live lookup as the fallback.
+    pub(crate) async fn namespace_object(&self, ns: &str) -> Result<Option<Value>, ApiError> {
+        let key = object_key("", "namespaces", None, ns);
+        if let (Some(obj), _) = self.cache.get(&key) {
+            return Ok(Some((*obj).clone()));
+        }
+        let (kv, _) = self
+            .store
+            .get(&key, None)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        kv.map(|kv| objects::decode(&kv.value, kv.mod_revision))
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("stored namespace is corrupt: {e}")))
+    }
+
     async fn check_namespace_for_create(
         &self,
         def: &ResourceDef,
         ns: &str,
         name: &str,
     ) -> Result<Value, ApiError> {
-        let key = object_key("", "namespaces", None, ns);
-        let (kv, _) = self
-            .store
-            .get(&key, None)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
         let ns_def = Target {
             group: "",
             resource: "namespaces",
             name: ns,
         };
-        let kv = kv.ok_or_else(|| ApiError::not_found(ns_def))?;
-        let obj: Value = serde_json::from_slice(&kv.value)
-            .map_err(|e| ApiError::internal(format!("stored namespace is corrupt: {e}")))?;
+        let obj = self
+            .namespace_object(ns)
+            .await?
+            .ok_or_else(|| ApiError::not_found(ns_def))?;
         let terminating = obj.pointer("/metadata/deletionTimestamp").is_some()
             || obj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
         if terminating {

@@ -658,13 +658,11 @@ impl Agent {
         exited: mpsc::UnboundedSender<(usize, i32)>,
     ) -> Option<u32> {
         let dir = container_dir(&self.cfg.data_dir, pod, &c.name);
-        let _ = std::fs::create_dir_all(&dir);
+        let _ = tokio::fs::create_dir_all(&dir).await;
         let log = log_file(&self.cfg.data_dir, pod, &c.name, run.restarts);
         let marker = exit_marker(&self.cfg.data_dir, pod, &c.name, run.restarts);
-        let _ = std::fs::remove_file(&marker);
+        let _ = tokio::fs::remove_file(&marker).await;
         let workdir = dir.join("root");
-        let _ = std::fs::create_dir_all(&workdir);
-        let _ = std::fs::write(workdir.join("hostname"), pod.name_any());
         let cwd = c
             .working_dir
             .as_deref()
@@ -699,10 +697,11 @@ impl Agent {
                 c.name,
                 c.image.clone().unwrap_or_default()
             );
-            let _ = std::fs::write(&log, line);
+            let _ = tokio::fs::write(&log, line).await;
             register(None);
             return None;
         }
+        crate::streams::prepare_workdir(&workdir, &pod.name_any()).await;
         let wants_stdin = c.stdin == Some(true);
         let mut cmd = tokio::process::Command::new(&command[0]);
         cmd.args(&command[1..])

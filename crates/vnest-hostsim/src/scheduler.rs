@@ -386,6 +386,14 @@ pub async fn run(client: Client) {
             _ = sleep_until_opt(wake) => {}
             else => return,
         }
+        if nodes_changed {
+            // Node changes come in bursts (a label on every node, a rollout of
+            // taints): let the burst land so waiting pods see all of it at once.
+            tokio::time::sleep(vnest_controllers::informer::SETTLE).await;
+            while let Ok(ev) = nodes_w.try_recv() {
+                nodes.apply(ev);
+            }
+        }
         while let Ok(ev) = pods_w.try_recv() {
             nodes_changed |= frees_room(pods.apply(ev));
         }

@@ -181,6 +181,14 @@ impl PodStreams for ProcessStreams {
             .containers
             .get(uid(pod), &opts.container)
             .ok_or_else(|| not_found(&opts.container))?;
+        if !live.workdir.exists() {
+            // Simulated containers get their working dir when first exec'd into.
+            let name = pod
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            prepare_workdir(&live.workdir, name).await;
+        }
         let Some((program, args)) = opts.command.split_first() else {
             return Err("no command".into());
         };
@@ -343,6 +351,12 @@ impl PodStreams for ProcessStreams {
         let _ = conn.set_nodelay(true);
         Ok(Box::new(conn))
     }
+}
+
+/// A container's working dir with the pod's `hostname` file in it.
+pub(crate) async fn prepare_workdir(workdir: &std::path::Path, pod_name: &str) {
+    let _ = tokio::fs::create_dir_all(workdir).await;
+    let _ = tokio::fs::write(workdir.join("hostname"), pod_name).await;
 }
 
 #[cfg(test)]
