@@ -797,7 +797,7 @@ const SHA256_K: [u32; 64] = [
 ];
 
 /// SHA-256 (FIPS 180-4). Inputs are a few dozen bytes, so simplicity wins over speed.
-fn sha256(data: &[u8]) -> [u8; 32] {
+pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut h: [u32; 8] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,

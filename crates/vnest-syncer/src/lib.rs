@@ -1,0 +1,12 @@
+//! `vnest-syncer`: how a virtual cluster's objects become objects in one host
+//! namespace and back. This crate starts with the pure half, free of I/O and tested in
+//! milliseconds:
+//!
+//! - [`names`]: host names (`<name>-x-<namespace>-x-<vcluster>`, hashed past 63
+//!   characters) and the markers (labels, annotations) every host object carries; the
+//!   reverse mapping reads annotations, never names.
+//! - [`translate`]: virtual object -> host object rewrites (pods, services,
+//!   configmaps, secrets) and host status -> virtual status.
+
+pub mod names;
+pub mod translate;
