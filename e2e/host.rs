@@ -404,59 +404,78 @@ fn jobs_run_their_commands_and_logs_stream() {
         );
     }
     // A long-running pod: follow its log while it writes, with timestamps and tail.
-    let k = "kubectl";
-    ok(cp, k, &["create", "namespace", "logs"]);
-    ok(
-        cp,
-        k,
-        &[
-            "run",
-            "ticker",
-            "--image=busybox",
-            "-n",
-            "logs",
-            "--command",
-            "--",
-            "sh",
-            "-c",
-            "for i in 1 2 3 4; do echo tick $i; sleep 0.3; done; sleep 60",
-        ],
-    );
-    eventually("the ticker to run", || {
+    for (tag, k) in KUBECTLS {
+        let k = *k;
+        let ns = format!("logs-{tag}");
+        ok(cp, k, &["create", "namespace", &ns]);
         ok(
             cp,
             k,
             &[
-                "get",
+                "run",
+                "ticker",
+                "--image=busybox",
+                "-n",
+                &ns,
+                "--command",
+                "--",
+                "sh",
+                "-c",
+                "for i in 1 2 3 4; do echo tick $i; sleep 0.3; done; sleep 60",
+            ],
+        );
+        eventually("the ticker to run", || {
+            ok(
+                cp,
+                k,
+                &[
+                    "get",
+                    "pod",
+                    "ticker",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.status.phase}",
+                ],
+            ) == "Running"
+        });
+        let o = std::process::Command::new("timeout")
+            .args(["5", k, "logs", "-f", "ticker", "-n", &ns])
+            .env("KUBECONFIG", &cp.kubeconfig)
+            .output()
+            .expect("kubectl logs -f");
+        let followed = stdout(&o);
+        assert!(
+            followed.contains("tick 1") && followed.contains("tick 4"),
+            "{followed}"
+        );
+        assert_eq!(
+            ok(cp, k, &["logs", "ticker", "-n", &ns, "--tail=1"]).trim(),
+            "tick 4"
+        );
+        let stamped = ok(
+            cp,
+            k,
+            &["logs", "ticker", "-n", &ns, "--timestamps", "--tail=1"],
+        );
+        assert!(stamped.contains("Z tick 4"), "{stamped}");
+        // Graceful deletion stops the process.
+        ok(
+            cp,
+            k,
+            &[
+                "delete",
                 "pod",
                 "ticker",
                 "-n",
-                "logs",
-                "-o",
-                "jsonpath={.status.phase}",
+                &ns,
+                "--grace-period=1",
+                "--timeout=30s",
             ],
-        ) == "Running"
-    });
-    let o = std::process::Command::new("timeout")
-        .args(["5", "kubectl", "logs", "-f", "ticker", "-n", "logs"])
-        .env("KUBECONFIG", &cp.kubeconfig)
-        .output()
-        .expect("kubectl logs -f");
-    let followed = stdout(&o);
-    assert!(
-        followed.contains("tick 1") && followed.contains("tick 4"),
-        "{followed}"
-    );
-    assert_eq!(
-        ok(cp, k, &["logs", "ticker", "-n", "logs", "--tail=1"]).trim(),
-        "tick 4"
-    );
-    let stamped = ok(
-        cp,
-        k,
-        &["logs", "ticker", "-n", "logs", "--timestamps", "--tail=1"],
-    );
-    assert!(stamped.contains("Z tick 4"), "{stamped}");
+        );
+    }
+    let k = "kubectl";
+    ok(cp, k, &["create", "namespace", "logs"]);
     // The pod's working directory and environment.
     ok(
         cp,
@@ -494,20 +513,6 @@ fn jobs_run_their_commands_and_logs_stream() {
     assert_eq!(
         ok(cp, k, &["logs", "env", "-n", "logs"]),
         "hi from env\nenv\n"
-    );
-    // Graceful deletion stops the process.
-    ok(
-        cp,
-        k,
-        &[
-            "delete",
-            "pod",
-            "ticker",
-            "-n",
-            "logs",
-            "--grace-period=1",
-            "--timeout=30s",
-        ],
     );
 }
 
@@ -614,120 +619,132 @@ fn services_get_endpoints_of_ready_pods() {
 #[test]
 fn unschedulable_pods_stay_pending_with_an_event() {
     let cp = common::shared_host();
-    let k = "kubectl";
-    ok(cp, k, &["create", "namespace", "sched"]);
-    ok(
-        cp,
-        k,
-        &[
-            "run",
-            "nowhere",
-            "--image=nginx",
-            "-n",
-            "sched",
-            "--overrides",
-            r#"{"spec":{"nodeSelector":{"zone":"mars"}}}"#,
-        ],
-    );
-    eventually("the FailedScheduling event", || {
-        let events = ok(
-            cp,
-            k,
-            &[
-                "get",
-                "events",
-                "-n",
-                "sched",
-                "--field-selector",
-                "involvedObject.name=nowhere",
-                "-o",
-                "jsonpath={.items[*].reason}",
-            ],
-        );
-        events.contains("FailedScheduling")
-    });
-    let msg = ok(
-        cp,
-        k,
-        &[
-            "get",
-            "pod",
-            "nowhere",
-            "-n",
-            "sched",
-            "-o",
-            r#"jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}"#,
-        ],
-    );
-    assert_eq!(
-        msg,
-        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    );
-    assert_eq!(
+    for (tag, k) in KUBECTLS {
+        let ns = format!("sched-{tag}");
+        ok(cp, k, &["create", "namespace", &ns]);
         ok(
             cp,
             k,
             &[
-                "get",
-                "pod",
+                "run",
                 "nowhere",
+                "--image=nginx",
                 "-n",
-                "sched",
-                "-o",
-                "jsonpath={.status.phase}"
-            ]
-        ),
-        "Pending"
-    );
-    let nodes = ok(cp, k, &["get", "nodes", "-o", "name"]);
+                &ns,
+                "--overrides",
+                r#"{"spec":{"nodeSelector":{"zone":"mars"}}}"#,
+            ],
+        );
+        eventually("the FailedScheduling event", || {
+            jsonpath(
+                cp,
+                k,
+                &ns,
+                &[
+                    "get",
+                    "events",
+                    "--field-selector",
+                    "involvedObject.name=nowhere",
+                ],
+                "{.items[*].reason}",
+            )
+            .contains("FailedScheduling")
+        });
+        let msg = jsonpath(
+            cp,
+            k,
+            &ns,
+            &["get", "pod", "nowhere"],
+            r#"{.status.conditions[?(@.type=="PodScheduled")].message}"#,
+        );
+        assert_eq!(
+            msg,
+            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+        );
+        assert_eq!(
+            jsonpath(cp, k, &ns, &["get", "pod", "nowhere"], "{.status.phase}"),
+            "Pending"
+        );
+        let described = ok(cp, k, &["describe", "pod", "nowhere", "-n", &ns]);
+        assert!(described.contains("FailedScheduling"), "{described}");
+    }
+    let nodes = ok(cp, "kubectl", &["get", "nodes", "-o", "name"]);
     assert_eq!(nodes.lines().count(), 3, "{nodes}");
 }
 
 #[test]
 fn deleting_a_namespace_removes_everything_in_it() {
     let cp = common::shared_host();
-    let k = "kubectl";
-    ok(cp, k, &["create", "namespace", "doomed"]);
+    let crd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../e2e/testdata/databases-crd.yaml"
+    );
+    ok(cp, "kubectl", &["apply", "--server-side", "-f", crd]);
     ok(
         cp,
-        k,
+        "kubectl",
         &[
-            "create",
-            "deployment",
-            "d",
-            "--image=nginx",
-            "--replicas=2",
-            "-n",
-            "doomed",
+            "wait",
+            "--for=condition=established",
+            "crd/databases.db.example.com",
+            "--timeout=30s",
         ],
     );
-    ok(
-        cp,
-        k,
-        &[
-            "create",
-            "configmap",
-            "c",
-            "-n",
-            "doomed",
-            "--from-literal=a=b",
-        ],
-    );
-    ok(
-        cp,
-        k,
-        &[
-            "rollout",
-            "status",
-            "deployment/d",
-            "-n",
-            "doomed",
-            "--timeout=60s",
-        ],
-    );
-    ok(cp, k, &["delete", "namespace", "doomed", "--timeout=60s"]);
-    let o = cp.kubectl(&["get", "namespace", "doomed"]);
-    assert!(!o.status.success());
+    for (tag, k) in KUBECTLS {
+        let ns = format!("doomed-{tag}");
+        ok(cp, k, &["create", "namespace", &ns]);
+        ok(
+            cp,
+            k,
+            &[
+                "create",
+                "deployment",
+                "d",
+                "--image=nginx",
+                "--replicas=2",
+                "-n",
+                &ns,
+            ],
+        );
+        ok(
+            cp,
+            k,
+            &["create", "configmap", "c", "-n", &ns, "--from-literal=a=b"],
+        );
+        apply(
+            cp,
+            k,
+            &format!("doomed-db-{tag}"),
+            &format!("apiVersion: db.example.com/v1\nkind: Database\nmetadata:\n  name: orders\n  namespace: {ns}\nspec:\n  version: v16\n  storage:\n    size: 1Gi\n"),
+        );
+        ok(
+            cp,
+            k,
+            &[
+                "rollout",
+                "status",
+                "deployment/d",
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        ok(cp, k, &["delete", "namespace", &ns, "--timeout=60s"]);
+        let o = cp.kubectl_with(k, &["get", "namespace", &ns]);
+        assert!(!o.status.success());
+        let left = ok(
+            cp,
+            k,
+            &[
+                "get",
+                "databases,pods,replicasets,configmaps",
+                "-A",
+                "-o",
+                "jsonpath={.items[*].metadata.namespace}",
+            ],
+        );
+        assert!(!left.split_whitespace().any(|n| n == ns), "{left}");
+    }
 }
 
 #[test]
