@@ -750,80 +750,69 @@ fn deleting_a_namespace_removes_everything_in_it() {
 #[test]
 fn a_cronjob_fires_and_its_job_runs() {
     let cp = common::shared_host();
-    let k = "kubectl";
-    ok(cp, k, &["create", "namespace", "cron"]);
-    ok(
-        cp,
-        k,
-        &[
-            "create",
-            "cronjob",
-            "tick",
-            "--image=busybox",
-            "--schedule=* * * * *",
-            "-n",
-            "cron",
-            "--",
-            "sh",
-            "-c",
-            "echo tick",
-        ],
-    );
-    // The next minute boundary is at most 60 s away.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let job = loop {
-        let name = ok(
+    // One cronjob per kubectl: they fire at the same minute boundary.
+    for (tag, k) in KUBECTLS {
+        let ns = format!("cron-{tag}");
+        ok(cp, k, &["create", "namespace", &ns]);
+        ok(
             cp,
             k,
             &[
-                "get",
-                "jobs",
-                "-n",
-                "cron",
-                "-o",
-                "jsonpath={.items[*].metadata.name}",
-            ],
-        );
-        if let Some(first) = name.split_whitespace().next() {
-            break first.to_string();
-        }
-        assert!(Instant::now() < deadline, "the cronjob never fired");
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert!(job.starts_with("tick-"), "{job}");
-    ok(
-        cp,
-        k,
-        &[
-            "wait",
-            "--for=condition=complete",
-            &format!("job/{job}"),
-            "-n",
-            "cron",
-            "--timeout=60s",
-        ],
-    );
-    assert_eq!(
-        ok(cp, k, &["logs", &format!("job/{job}"), "-n", "cron"]).trim(),
-        "tick"
-    );
-    eventually("lastScheduleTime", || {
-        !ok(
-            cp,
-            k,
-            &[
-                "get",
+                "create",
                 "cronjob",
                 "tick",
+                "--image=busybox",
+                "--schedule=* * * * *",
                 "-n",
-                "cron",
-                "-o",
-                "jsonpath={.status.lastScheduleTime}",
+                &ns,
+                "--",
+                "sh",
+                "-c",
+                "echo tick",
             ],
-        )
-        .is_empty()
-    });
-    ok(cp, k, &["delete", "cronjob", "tick", "-n", "cron"]);
+        );
+    }
+    // The next minute boundary is at most 60 s away.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for (tag, k) in KUBECTLS {
+        let ns = format!("cron-{tag}");
+        let job = loop {
+            let name = jsonpath(cp, k, &ns, &["get", "jobs"], "{.items[*].metadata.name}");
+            if let Some(first) = name.split_whitespace().next() {
+                break first.to_string();
+            }
+            assert!(Instant::now() < deadline, "the cronjob never fired");
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        assert!(job.starts_with("tick-"), "{job}");
+        ok(
+            cp,
+            k,
+            &[
+                "wait",
+                "--for=condition=complete",
+                &format!("job/{job}"),
+                "-n",
+                &ns,
+                "--timeout=60s",
+            ],
+        );
+        assert_eq!(
+            ok(cp, k, &["logs", &format!("job/{job}"), "-n", &ns]).trim(),
+            "tick"
+        );
+        eventually("lastScheduleTime", || {
+            !jsonpath(
+                cp,
+                k,
+                &ns,
+                &["get", "cronjob", "tick"],
+                "{.status.lastScheduleTime}",
+            )
+            .is_empty()
+        });
+        ok(cp, k, &["delete", "cronjob", "tick", "-n", &ns]);
+    }
 }
 
 fn apply(cp: &Shared, bin: &str, name: &str, manifest: &str) {
