@@ -119,6 +119,29 @@ where
     rx
 }
 
+/// [`watch_channel`] of the objects matching a label selector.
+pub fn watch_channel_with<K>(
+    api: Api<K>,
+    labels: &str,
+) -> tokio::sync::mpsc::UnboundedReceiver<watcher::Event<K>>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut stream = watcher(api, watcher::Config::default().labels(labels))
+        .default_backoff()
+        .filter_map(|r| async move { r.ok() })
+        .boxed();
+    tokio::spawn(async move {
+        while let Some(ev) = stream.next().await {
+            if tx.send(ev).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// A restarting watch of every object of a kind.
 pub fn watch_all<K>(api: Api<K>) -> BoxStream<'static, watcher::Event<K>>
 where

@@ -7,6 +7,10 @@
 //!   reverse mapping reads annotations, never names.
 //! - [`translate`]: virtual object -> host object rewrites (pods, services,
 //!   configmaps, secrets) and host status -> virtual status.
+//!
+//! And the I/O half, [`sync`]: the loop that keeps virtual pods (with the configmaps,
+//! secrets and service-account tokens they use) running as host pods.
 
 pub mod names;
+pub mod sync;
 pub mod translate;

@@ -119,6 +119,11 @@ fn field_annotation(path: &str) -> Option<&'static str> {
     }
 }
 
+/// The volume carrying the virtual service-account token when the pod came without
+/// one, and where containers find it.
+pub const TOKEN_VOLUME: &str = "kube-api-access-vnest";
+pub const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 /// The virtual pod's service account, on the host pod (for downward-API volumes).
 pub const SERVICE_ACCOUNT_ANNOTATION: &str = "vnest.io/service-account-name";
 
@@ -267,6 +272,44 @@ pub fn pod_to_host(vpod: &Value, ctx: &Context) -> Result<Value, TranslateError>
         if let Some(list) = s.get_mut(field).and_then(Value::as_array_mut) {
             for c in list.iter_mut() {
                 rewrite_container(c, vpod, &namespace, ctx);
+            }
+        }
+    }
+    // kube's ServiceAccount admission mounts the token into every container unless
+    // the pod opts out; a pod that came without the volume gets the virtual token here.
+    let opted_out = vpod.pointer("/spec/automountServiceAccountToken") == Some(&json!(false));
+    let has_token_volume = s.get("volumes").and_then(Value::as_array).is_some_and(|v| {
+        v.iter().any(|v| {
+            v.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.starts_with("kube-api-access"))
+        })
+    });
+    if let (Some(secret), false, false) = (&ctx.token_secret, opted_out, has_token_volume) {
+        let volumes = s.entry("volumes").or_insert_with(|| json!([]));
+        if let Some(list) = volumes.as_array_mut() {
+            list.push(
+                json!({"name": TOKEN_VOLUME, "secret": {"secretName": secret, "defaultMode": 420}}),
+            );
+        }
+        for field in ["containers", "initContainers"] {
+            for c in s
+                .get_mut(field)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let mounts = c
+                    .as_object_mut()
+                    .map(|c| c.entry("volumeMounts").or_insert_with(|| json!([])));
+                if let Some(list) = mounts.and_then(Value::as_array_mut) {
+                    if !list
+                        .iter()
+                        .any(|m| m.get("mountPath") == Some(&json!(TOKEN_PATH)))
+                    {
+                        list.push(json!({"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": true}));
+                    }
+                }
             }
         }
     }
@@ -585,6 +628,24 @@ mod tests {
             host["spec"]["containers"][0]["envFrom"][0]["configMapRef"]["name"],
             "settings-x-default-x-dev"
         );
+    }
+
+    #[test]
+    fn a_pod_without_the_token_volume_gets_the_virtual_token_mounted() {
+        let mut p = pod();
+        p["spec"]["volumes"] = json!([]);
+        let host = pod_to_host(&p, &ctx()).unwrap();
+        assert_eq!(
+            host["spec"]["volumes"][0],
+            json!({"name": TOKEN_VOLUME, "secret": {"secretName": "web-token-x-default-x-dev", "defaultMode": 420}})
+        );
+        assert_eq!(
+            host["spec"]["containers"][0]["volumeMounts"][0],
+            json!({"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": true})
+        );
+        p["spec"]["automountServiceAccountToken"] = json!(false);
+        let host = pod_to_host(&p, &ctx()).unwrap();
+        assert_eq!(host["spec"]["volumes"], json!([]), "opted out");
     }
 
     #[test]

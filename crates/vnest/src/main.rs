@@ -130,6 +130,18 @@ pub(crate) struct ControlPlaneArgs {
     /// Events the watch cache keeps for watches resuming from a past resourceVersion.
     #[arg(long, default_value_t = 20_000)]
     watch_cache_events: usize,
+    /// Kubeconfig of the host cluster: starts the syncer, which runs this virtual
+    /// cluster's pods there (named `<pod>-x-<namespace>-x-<name>`).
+    #[arg(long, requires = "host_namespace")]
+    host_kubeconfig: Option<PathBuf>,
+    /// The host namespace the syncer keeps this virtual cluster's objects in (it needs
+    /// only a Role there).
+    #[arg(long, requires = "host_kubeconfig")]
+    host_namespace: Option<String>,
+    /// Address at which pods on the host reach this API server (`kubernetes.default.svc`
+    /// in their /etc/hosts).
+    #[arg(long)]
+    api_server_host_ip: Option<String>,
     /// Controllers not to run, comma separated: namespace, serviceaccount,
     /// garbagecollector, replicaset, deployment, statefulset, daemonset, job, cronjob,
     /// endpoints, resourcequota.
@@ -176,7 +188,7 @@ pub(crate) async fn serve(
     let mut cfg = vnest_apiserver::ServerConfig::new(&args.data_dir, args.listen);
     cfg.tls_sans = args.tls_san;
     cfg.token_auth_file = args.token_auth_file;
-    cfg.cluster_name = args.name;
+    cfg.cluster_name = args.name.clone();
     cfg.compaction = vnest_store::CompactionPolicy {
         keep_revisions: args.history_revisions,
         keep_for: std::time::Duration::from_secs(args.history_seconds),
@@ -228,6 +240,25 @@ pub(crate) async fn serve(
     let _nodes = match &host {
         Some(h) => Some(vnest_hostsim::spawn(&config, h)?),
         None => None,
+    };
+    let _syncer = match (&args.host_kubeconfig, &args.host_namespace) {
+        (Some(file), Some(namespace)) => {
+            vnest_syncer::names::check_vcluster_name(&args.name)?;
+            let host_kc = kube::config::Kubeconfig::read_from(file)
+                .with_context(|| format!("reading the host kubeconfig {}", file.display()))?;
+            let host_config =
+                kube::Config::from_custom_kubeconfig(host_kc, &Default::default()).await?;
+            let cfg = vnest_syncer::sync::SyncerConfig {
+                vcluster: args.name.clone(),
+                host_namespace: namespace.clone(),
+                virtual_client: kube::Client::try_from(config.clone())?,
+                host_client: kube::Client::try_from(host_config)?,
+                api_server_ip: args.api_server_host_ip.clone(),
+            };
+            tracing::info!(vcluster = %args.name, host_namespace = %namespace, "syncer started");
+            Some(tokio::spawn(vnest_syncer::sync::run(cfg)))
+        }
+        _ => None,
     };
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",

@@ -1,0 +1,680 @@
+//! The sync loop: virtual pods (with the configmaps and secrets they use, and their
+//! service-account token) become renamed pods in the host namespace; host status,
+//! addresses and node come back. One task, two sets of watches (virtual cluster, host
+//! namespace filtered by this cluster's marker), and a reconcile per virtual pod that
+//! anything touched. The mapping is rebuilt from the two sides' current state on
+//! every start (host annotations name their virtual object), so a restart neither
+//! duplicates nor orphans anything.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use serde_json::{json, Value};
+use vnest_controllers::informer::{key_of, watch_channel, Change, Key, Store};
+
+use crate::names::{self, HostName};
+use crate::translate::{self, Context};
+
+const MANAGER: &str = "vnest-syncer";
+
+/// How a syncer is set up.
+#[derive(Clone)]
+pub struct SyncerConfig {
+    /// The virtual cluster's name (in host names and markers).
+    pub vcluster: String,
+    /// The host namespace all host objects live in.
+    pub host_namespace: String,
+    /// A client of the virtual cluster (admin).
+    pub virtual_client: Client,
+    /// A client of the host cluster, needing only a Role in the host namespace.
+    pub host_client: Client,
+    /// The host address of the virtual API server, for `kubernetes.default.svc`.
+    pub api_server_ip: Option<String>,
+}
+
+fn is_status(e: &kube::Error, code: u16) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == code)
+}
+
+fn value<K: serde::Serialize>(obj: &K) -> Value {
+    serde_json::to_value(obj).unwrap_or(Value::Null)
+}
+
+/// The configmaps and secrets a pod refers to (volumes, projected sources, env,
+/// envFrom, pull secrets).
+pub fn references(pod: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut cms = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
+    for v in spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        cms.extend(s(v, "/configMap/name"));
+        secrets.extend(s(v, "/secret/secretName"));
+        for src in v
+            .pointer("/projected/sources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            cms.extend(s(src, "/configMap/name"));
+            secrets.extend(s(src, "/secret/name"));
+        }
+    }
+    for field in ["containers", "initContainers"] {
+        for c in spec
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
+                cms.extend(s(e, "/valueFrom/configMapKeyRef/name"));
+                secrets.extend(s(e, "/valueFrom/secretKeyRef/name"));
+            }
+            for f in c
+                .get("envFrom")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                cms.extend(s(f, "/configMapRef/name"));
+                secrets.extend(s(f, "/secretRef/name"));
+            }
+        }
+    }
+    for p in spec
+        .get("imagePullSecrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        secrets.extend(s(p, "/name"));
+    }
+    // The token volume's kube-root-ca.crt is replaced by the token secret.
+    cms.remove("kube-root-ca.crt");
+    (cms, secrets)
+}
+
+/// The host secret name carrying a pod's virtual service-account token.
+pub fn token_secret_name(pod: &str, namespace: &str, vcluster: &str) -> String {
+    HostName::for_object(&format!("{pod}-sa-token"), namespace, vcluster)
+}
+
+struct Syncer {
+    cfg: SyncerConfig,
+    vpods: Store<Pod>,
+    vconfigmaps: Store<ConfigMap>,
+    vsecrets: Store<Secret>,
+    hpods: Store<Pod>,
+    hconfigmaps: Store<ConfigMap>,
+    hsecrets: Store<Secret>,
+    /// Virtual nodes made for host nodes that run this cluster's pods.
+    vnodes: BTreeSet<String>,
+}
+
+impl Syncer {
+    fn host_pods(&self) -> Api<Pod> {
+        Api::namespaced(self.cfg.host_client.clone(), &self.cfg.host_namespace)
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            vcluster: self.cfg.vcluster.clone(),
+            host_namespace: self.cfg.host_namespace.clone(),
+            api_server_ip: self.cfg.api_server_ip.clone(),
+            dns_ip: None,
+            service_env: Vec::new(),
+            token_secret: None,
+        }
+    }
+
+    /// The virtual pod a host pod belongs to, from its annotations.
+    fn virtual_key(&self, host: &Value) -> Option<Key> {
+        if !names::is_managed_by(host, &self.cfg.vcluster) {
+            return None;
+        }
+        let origin = names::origin_of(host)?;
+        (origin.kind == "Pod").then_some((origin.namespace, origin.name))
+    }
+
+    /// Copies a virtual configmap or secret to the host, or updates the copy.
+    async fn sync_data<K>(&mut self, kind: &str, ns: &str, name: &str) -> bool
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        let virtual_obj = match kind {
+            "ConfigMap" => self.vconfigmaps.get(ns, name).map(value),
+            _ => self.vsecrets.get(ns, name).map(value),
+        };
+        let Some(vobj) = virtual_obj else {
+            return false;
+        };
+        let Ok(mut host) = translate::data_object_to_host(kind, &vobj, &self.context()) else {
+            return false;
+        };
+        let hname = HostName::for_object(name, ns, &self.cfg.vcluster);
+        let current = match kind {
+            "ConfigMap" => self
+                .hconfigmaps
+                .get(&self.cfg.host_namespace, &hname)
+                .map(value),
+            _ => self
+                .hsecrets
+                .get(&self.cfg.host_namespace, &hname)
+                .map(value),
+        };
+        let api: Api<K> = Api::namespaced(self.cfg.host_client.clone(), &self.cfg.host_namespace);
+        let params = PostParams {
+            field_manager: Some(MANAGER.into()),
+            ..Default::default()
+        };
+        match current {
+            None => {
+                let Ok(obj) = serde_json::from_value::<K>(host) else {
+                    return false;
+                };
+                match api.create(&params, &obj).await {
+                    Ok(_) => true,
+                    Err(e) if is_status(&e, 409) => true,
+                    Err(e) => {
+                        tracing::warn!(kind, name = %hname, error = %e, "creating a host copy failed");
+                        false
+                    }
+                }
+            }
+            Some(cur) => {
+                if !names::is_managed_by(&cur, &self.cfg.vcluster) {
+                    tracing::warn!(kind, name = %hname, "a host object of that name is not ours; left alone");
+                    return false;
+                }
+                let same = ["data", "binaryData", "type"].iter().all(|f| {
+                    cur.get(*f) == host.get(*f) || (cur.get(*f).is_none() && host.get(*f).is_none())
+                });
+                if same {
+                    return true;
+                }
+                host["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"].clone();
+                let Ok(obj) = serde_json::from_value::<K>(host) else {
+                    return false;
+                };
+                match api.replace(&hname, &params, &obj).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::debug!(kind, name = %hname, error = %e, "updating a host copy failed");
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    /// A service-account token of the virtual cluster for the pod, in a host secret.
+    async fn sync_token(&mut self, vpod: &Pod) -> Option<String> {
+        let ns = vpod.namespace()?;
+        let pod_name = vpod.name_any();
+        let secret_name = token_secret_name(&pod_name, &ns, &self.cfg.vcluster);
+        if self
+            .hsecrets
+            .get(&self.cfg.host_namespace, &secret_name)
+            .is_some()
+        {
+            return Some(secret_name);
+        }
+        let sa = vpod
+            .spec
+            .as_ref()
+            .and_then(|s| s.service_account_name.clone())
+            .unwrap_or_else(|| "default".into());
+        let request = json!({
+            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"expirationSeconds": 3607 * 24, "boundObjectRef": {
+                "apiVersion": "v1", "kind": "Pod", "name": pod_name, "uid": vpod.uid()}},
+        });
+        let url = format!("/api/v1/namespaces/{ns}/serviceaccounts/{sa}/token");
+        let req = http::Request::post(url)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&request).ok()?)
+            .ok()?;
+        let answer: Value = match self.cfg.virtual_client.request(req).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(pod = %pod_name, error = %e, "requesting a virtual token failed");
+                return None;
+            }
+        };
+        let token = answer.pointer("/status/token")?.as_str()?.to_string();
+        let ca = self
+            .vconfigmaps
+            .get(&ns, "kube-root-ca.crt")
+            .and_then(|c| c.data.as_ref()?.get("ca.crt").cloned())
+            .unwrap_or_default();
+        let mut secret = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": secret_name, "namespace": self.cfg.host_namespace},
+            "type": "Opaque",
+            "stringData": {"token": token, "ca.crt": ca, "namespace": ns},
+        });
+        let origin = names::Origin {
+            kind: "ServiceAccountToken".into(),
+            namespace: ns.clone(),
+            name: pod_name.clone(),
+            uid: vpod.uid().unwrap_or_default(),
+        };
+        names::mark(&mut secret, &self.cfg.vcluster, &origin);
+        let secret: Secret = serde_json::from_value(secret).ok()?;
+        let api: Api<Secret> =
+            Api::namespaced(self.cfg.host_client.clone(), &self.cfg.host_namespace);
+        match api.create(&PostParams::default(), &secret).await {
+            Ok(s) => {
+                self.hsecrets.put(s);
+                Some(secret_name)
+            }
+            Err(e) if is_status(&e, 409) => Some(secret_name),
+            Err(e) => {
+                tracing::warn!(pod = %pod_name, error = %e, "storing the token on the host failed");
+                None
+            }
+        }
+    }
+
+    async fn create_host_pod(&mut self, vpod: &Pod) {
+        let v = value(vpod);
+        let ns = vpod.namespace().unwrap_or_default();
+        let (cms, secrets) = references(&v);
+        for name in cms {
+            self.sync_data::<ConfigMap>("ConfigMap", &ns, &name).await;
+        }
+        for name in secrets {
+            self.sync_data::<Secret>("Secret", &ns, &name).await;
+        }
+        let mut ctx = self.context();
+        ctx.token_secret = self.sync_token(vpod).await;
+        let Ok(mut host) = translate::pod_to_host(&v, &ctx) else {
+            return;
+        };
+        if ctx.token_secret.is_none() {
+            // Never let the host fill in a token of its own.
+            if let Some(vols) = host
+                .pointer_mut("/spec/volumes")
+                .and_then(Value::as_array_mut)
+            {
+                for vol in vols.iter_mut() {
+                    let token = vol
+                        .pointer("/projected/sources")
+                        .and_then(Value::as_array)
+                        .is_some_and(|s| {
+                            s.iter().any(|src| src.get("serviceAccountToken").is_some())
+                        });
+                    if token {
+                        let name = vol.get("name").cloned().unwrap_or(Value::Null);
+                        *vol = json!({"name": name, "emptyDir": {}});
+                    }
+                }
+            }
+        }
+        let Ok(pod) = serde_json::from_value::<Pod>(host) else {
+            return;
+        };
+        let params = PostParams {
+            field_manager: Some(MANAGER.into()),
+            ..Default::default()
+        };
+        match self.host_pods().create(&params, &pod).await {
+            Ok(p) => self.hpods.put(p),
+            Err(e) if is_status(&e, 409) => {}
+            Err(e) => {
+                tracing::warn!(pod = %vpod.name_any(), error = %e, "creating the host pod failed")
+            }
+        }
+    }
+
+    /// A virtual Node standing for the host node a pod runs on (the syncer may not
+    /// read host nodes: it holds only a namespace Role).
+    async fn ensure_virtual_node(&mut self, name: &str) {
+        if self.vnodes.contains(name) {
+            return;
+        }
+        let nodes: Api<Node> = Api::all(self.cfg.virtual_client.clone());
+        let node: Node = match serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "vnest.io/fake-node": "true"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "message": "the host node runs this virtual cluster's pods"}],
+                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "nodeInfo": {"kubeletVersion": "v1.33.0", "kubeProxyVersion": "v1.33.0",
+                                    "containerRuntimeVersion": "vnest://0.1.0", "operatingSystem": "linux",
+                                    "architecture": "amd64", "osImage": "vnest virtual node",
+                                    "kernelVersion": "", "machineID": "", "systemUUID": "", "bootID": ""}},
+        })) {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        match nodes.create(&PostParams::default(), &node).await {
+            Ok(_) => {
+                let patch = json!({"status": node.status});
+                let _ = nodes
+                    .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await;
+                self.vnodes.insert(name.to_string());
+            }
+            Err(e) if is_status(&e, 409) => {
+                self.vnodes.insert(name.to_string());
+            }
+            Err(e) => tracing::warn!(node = %name, error = %e, "creating a virtual node failed"),
+        }
+    }
+
+    async fn reconcile(&mut self, key: &Key) {
+        let (ns, name) = key;
+        let hname = HostName::for_object(name, ns, &self.cfg.vcluster);
+        let hns = self.cfg.host_namespace.clone();
+        let vpod = self.vpods.get(ns, name).cloned();
+        let hpod = self.hpods.get(&hns, &hname).cloned();
+        let vapi: Api<Pod> = Api::namespaced(self.cfg.virtual_client.clone(), ns);
+        let Some(vpod) = vpod else {
+            // Gone from the virtual cluster: the host pod goes too.
+            if let Some(h) = hpod.filter(|h| self.virtual_key(&value(h)).as_ref() == Some(key)) {
+                self.delete_host_pod(&h, None).await;
+            }
+            return;
+        };
+        if vpod.metadata.deletion_timestamp.is_some() {
+            match hpod {
+                Some(h) if h.metadata.deletion_timestamp.is_none() => {
+                    let grace = vpod.metadata.deletion_grace_period_seconds;
+                    self.delete_host_pod(&h, grace).await;
+                }
+                Some(_) => {}
+                None => {
+                    // The host pod is gone: finish the virtual delete, as a kubelet does.
+                    let dp = DeleteParams {
+                        grace_period_seconds: Some(0),
+                        ..Default::default()
+                    };
+                    let _ = vapi.delete(name, &dp).await;
+                }
+            }
+            return;
+        }
+        let Some(hpod) = hpod else {
+            let ran = vpod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_ref())
+                .is_some_and(|n| !n.is_empty());
+            if ran {
+                // Its host pod vanished: the pod failed, as on a lost node.
+                let status = json!({"status": {"phase": "Failed", "reason": "HostPodDeleted",
+                    "message": "the pod's host pod was deleted"}});
+                let _ = vapi
+                    .patch_status(name, &PatchParams::default(), &Patch::Merge(&status))
+                    .await;
+                let _ = vapi.delete(name, &DeleteParams::default()).await;
+            } else {
+                self.create_host_pod(&vpod).await;
+            }
+            return;
+        };
+        let hv = value(&hpod);
+        let origin_uid = names::origin_of(&hv).map(|o| o.uid);
+        if !names::is_managed_by(&hv, &self.cfg.vcluster) {
+            tracing::warn!(pod = %hname, "a host pod of that name is not ours; left alone");
+            return;
+        }
+        if origin_uid.as_deref() != vpod.uid().as_deref() {
+            // A leftover of an earlier virtual pod of the same name.
+            self.delete_host_pod(&hpod, Some(0)).await;
+            return;
+        }
+        // Host -> virtual: the node, then the status.
+        let host_node = hpod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty());
+        let virtual_node = vpod.spec.as_ref().and_then(|s| s.node_name.clone());
+        if let (Some(node), None) = (&host_node, &virtual_node) {
+            self.ensure_virtual_node(node).await;
+            let binding = json!({"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": name, "namespace": ns},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
+            if let Err(e) = vapi
+                .create_subresource::<Value, Value>(
+                    "binding",
+                    name,
+                    &PostParams::default(),
+                    &binding,
+                )
+                .await
+            {
+                tracing::debug!(pod = %name, error = %e, "binding the virtual pod failed");
+            }
+        }
+        let host_status = translate::pod_status_from_host(&hv);
+        let virtual_status = value(&vpod).get("status").cloned().unwrap_or(Value::Null);
+        if host_status != virtual_status && host_status != json!({}) {
+            let patch = json!({"status": host_status});
+            let pp = PatchParams {
+                field_manager: Some(MANAGER.into()),
+                ..Default::default()
+            };
+            match vapi.patch_status(name, &pp, &Patch::Merge(&patch)).await {
+                Ok(p) => self.vpods.put(p),
+                Err(e) => {
+                    tracing::debug!(pod = %name, error = %e, "status back to the virtual pod failed")
+                }
+            }
+        }
+    }
+
+    async fn delete_host_pod(&mut self, h: &Pod, grace: Option<i64>) {
+        let dp = DeleteParams {
+            grace_period_seconds: grace.map(|g| g.max(0) as u32),
+            preconditions: Some(kube::api::Preconditions {
+                uid: h.uid(),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        match self.host_pods().delete(&h.name_any(), &dp).await {
+            Ok(_) => {}
+            Err(e) if is_status(&e, 404) || is_status(&e, 409) => {}
+            Err(e) => {
+                tracing::warn!(pod = %h.name_any(), error = %e, "deleting the host pod failed")
+            }
+        }
+    }
+
+    /// Host copies of configmaps and secrets follow their virtual originals, and go
+    /// when no virtual pod uses them any more.
+    async fn sync_data_objects(&mut self) {
+        let mut used_cms: BTreeSet<Key> = BTreeSet::new();
+        let mut used_secrets: BTreeSet<Key> = BTreeSet::new();
+        let mut tokens: BTreeSet<String> = BTreeSet::new();
+        for ((ns, pname), p) in &self.vpods.objects {
+            let (cms, secrets) = references(&value(p));
+            used_cms.extend(cms.into_iter().map(|n| (ns.clone(), n)));
+            used_secrets.extend(secrets.into_iter().map(|n| (ns.clone(), n)));
+            tokens.insert(token_secret_name(pname, ns, &self.cfg.vcluster));
+        }
+        for (ns, name) in used_cms.clone() {
+            self.sync_data::<ConfigMap>("ConfigMap", &ns, &name).await;
+        }
+        for (ns, name) in used_secrets.clone() {
+            self.sync_data::<Secret>("Secret", &ns, &name).await;
+        }
+        let hns = self.cfg.host_namespace.clone();
+        let stale_cms: Vec<String> = self
+            .hconfigmaps
+            .objects
+            .values()
+            .filter_map(|c| {
+                let v = value(c);
+                let o = names::origin_of(&v)?;
+                (names::is_managed_by(&v, &self.cfg.vcluster)
+                    && !used_cms.contains(&(o.namespace, o.name)))
+                .then(|| c.name_any())
+            })
+            .collect();
+        let cm_api: Api<ConfigMap> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        for name in stale_cms {
+            let _ = cm_api.delete(&name, &DeleteParams::default()).await;
+            self.hconfigmaps.remove(&hns, &name);
+        }
+        let stale_secrets: Vec<String> = self
+            .hsecrets
+            .objects
+            .values()
+            .filter_map(|s| {
+                let v = value(s);
+                let o = names::origin_of(&v)?;
+                let used = if o.kind == "ServiceAccountToken" {
+                    tokens.contains(&s.name_any())
+                } else {
+                    used_secrets.contains(&(o.namespace, o.name))
+                };
+                (names::is_managed_by(&v, &self.cfg.vcluster) && !used).then(|| s.name_any())
+            })
+            .collect();
+        let secret_api: Api<Secret> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        for name in stale_secrets {
+            let _ = secret_api.delete(&name, &DeleteParams::default()).await;
+            self.hsecrets.remove(&hns, &name);
+        }
+    }
+}
+
+fn touched<K: kube::Resource + Clone>(change: Change<K>) -> Vec<K> {
+    match change {
+        Change::Touched(objs) => objs.into_iter().map(|(o, _)| o).collect(),
+        Change::Nothing => Vec::new(),
+    }
+}
+
+/// Runs the syncer until the task is aborted.
+pub async fn run(cfg: SyncerConfig) {
+    let selector = format!("{}={}", names::MANAGED_BY, cfg.vcluster);
+    let host = |c: &Client| -> (Api<Pod>, Api<ConfigMap>, Api<Secret>) {
+        (
+            Api::namespaced(c.clone(), &cfg.host_namespace),
+            Api::namespaced(c.clone(), &cfg.host_namespace),
+            Api::namespaced(c.clone(), &cfg.host_namespace),
+        )
+    };
+    let (hp, hc, hs) = host(&cfg.host_client);
+    let mut vpods = watch_channel(Api::<Pod>::all(cfg.virtual_client.clone()));
+    let mut vcms = watch_channel(Api::<ConfigMap>::all(cfg.virtual_client.clone()));
+    let mut vsecrets = watch_channel(Api::<Secret>::all(cfg.virtual_client.clone()));
+    let mut hpods = vnest_controllers::informer::watch_channel_with(hp, &selector);
+    let mut hcms = vnest_controllers::informer::watch_channel_with(hc, &selector);
+    let mut hsecrets = vnest_controllers::informer::watch_channel_with(hs, &selector);
+    let mut s = Syncer {
+        cfg,
+        vpods: Store::default(),
+        vconfigmaps: Store::default(),
+        vsecrets: Store::default(),
+        hpods: Store::default(),
+        hconfigmaps: Store::default(),
+        hsecrets: Store::default(),
+        vnodes: BTreeSet::new(),
+    };
+    let mut resync = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        let mut dirty: BTreeSet<Key> = BTreeSet::new();
+        let mut data_changed = false;
+        tokio::select! {
+            Some(ev) = vpods.recv() => {
+                let objs = touched(s.vpods.apply(ev));
+                // Pods come and go with the data they use.
+                data_changed |= !objs.is_empty();
+                dirty.extend(objs.iter().map(key_of));
+            }
+            Some(ev) = hpods.recv() => {
+                for p in touched(s.hpods.apply(ev)) {
+                    dirty.extend(s.virtual_key(&value(&p)));
+                }
+            }
+            Some(ev) = vcms.recv() => { data_changed |= !touched(s.vconfigmaps.apply(ev)).is_empty(); }
+            Some(ev) = vsecrets.recv() => { data_changed |= !touched(s.vsecrets.apply(ev)).is_empty(); }
+            Some(ev) = hcms.recv() => { s.hconfigmaps.apply(ev); }
+            Some(ev) = hsecrets.recv() => { s.hsecrets.apply(ev); }
+            _ = resync.tick() => {
+                dirty.extend(s.vpods.objects.keys().cloned());
+                let host_keys: Vec<Key> = s.hpods.objects.values().filter_map(|p| s.virtual_key(&value(p))).collect();
+                dirty.extend(host_keys);
+                data_changed = true;
+            }
+            else => return,
+        }
+        tokio::time::sleep(vnest_controllers::informer::SETTLE).await;
+        while let Ok(ev) = vpods.try_recv() {
+            let objs = touched(s.vpods.apply(ev));
+            data_changed |= !objs.is_empty();
+            dirty.extend(objs.iter().map(key_of));
+        }
+        while let Ok(ev) = hpods.try_recv() {
+            for p in touched(s.hpods.apply(ev)) {
+                dirty.extend(s.virtual_key(&value(&p)));
+            }
+        }
+        while let Ok(ev) = vcms.try_recv() {
+            data_changed |= !touched(s.vconfigmaps.apply(ev)).is_empty();
+        }
+        while let Ok(ev) = vsecrets.try_recv() {
+            data_changed |= !touched(s.vsecrets.apply(ev)).is_empty();
+        }
+        while let Ok(ev) = hcms.try_recv() {
+            s.hconfigmaps.apply(ev);
+        }
+        while let Ok(ev) = hsecrets.try_recv() {
+            s.hsecrets.apply(ev);
+        }
+        for key in dirty {
+            s.reconcile(&key).await;
+        }
+        if data_changed {
+            s.sync_data_objects().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_cover_volumes_env_and_pull_secrets() {
+        let pod = json!({"spec": {
+            "imagePullSecrets": [{"name": "reg"}],
+            "volumes": [{"name": "a", "configMap": {"name": "cm1"}}, {"name": "b", "secret": {"secretName": "s1"}},
+                        {"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {}}, {"configMap": {"name": "kube-root-ca.crt"}}, {"secret": {"name": "s2"}}]}}],
+            "containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cm2", "key": "k"}}}],
+                            "envFrom": [{"secretRef": {"name": "s3"}}]}]}});
+        let (cms, secrets) = references(&pod);
+        assert_eq!(cms.into_iter().collect::<Vec<_>>(), ["cm1", "cm2"]);
+        assert_eq!(
+            secrets.into_iter().collect::<Vec<_>>(),
+            ["reg", "s1", "s2", "s3"]
+        );
+    }
+
+    #[test]
+    fn token_secrets_are_named_per_pod() {
+        assert_eq!(
+            token_secret_name("web", "default", "dev"),
+            "web-sa-token-x-default-x-dev"
+        );
+    }
+}

@@ -1,0 +1,247 @@
+//! The syncer end to end: virtual control planes (local `vnest control-plane`
+//! processes) whose pods run on the dev host (`vnest host`), each syncer holding only
+//! a Role in the shared host namespace. Deployments run as renamed host pods; status,
+//! addresses and nodes come back; configmaps and secrets follow; two virtual clusters
+//! share one host namespace without collisions; long names are hashed; deleting a
+//! virtual namespace removes its host objects.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::{stderr, stdout, ControlPlane, Shared};
+
+const HOST_NS: &str = "vc-e2e";
+
+fn ok(cp: &Shared, args: &[&str]) -> String {
+    let o = cp.kubectl(args);
+    assert!(
+        o.status.success(),
+        "kubectl {} failed:\n{}\n--- log ---\n{}",
+        args.join(" "),
+        stderr(&o),
+        common::tail(&cp.log(), 30)
+    );
+    stdout(&o)
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A host kubeconfig for a service account that holds only a Role in `HOST_NS`.
+fn namespace_only_credentials(host: &Shared) -> PathBuf {
+    let _ = host.kubectl(&["create", "namespace", HOST_NS]);
+    let role = format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: syncer\n  namespace: {HOST_NS}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: vnest-syncer\n  namespace: {HOST_NS}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods, configmaps, secrets, services, endpoints, persistentvolumeclaims]\n  verbs: [get, list, watch, create, update, patch, delete]\n- apiGroups: [\"\"]\n  resources: [events]\n  verbs: [get, list, watch, create, patch]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: vnest-syncer\n  namespace: {HOST_NS}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: vnest-syncer\nsubjects:\n- kind: ServiceAccount\n  name: syncer\n  namespace: {HOST_NS}\n"
+    );
+    let path = host.dir.join("syncer-role.yaml");
+    std::fs::write(&path, role).expect("role manifest");
+    ok(host, &["apply", "-f", path.to_str().unwrap_or_default()]);
+    let token = ok(
+        host,
+        &["create", "token", "syncer", "-n", HOST_NS, "--duration=2h"],
+    );
+    let kc = common::token_kubeconfig(host, "syncer", token.trim());
+    // The credentials really are confined to the namespace.
+    let o = common::kubectl_with_kubeconfig(&kc, &["get", "pods", "-n", "default"]);
+    assert!(
+        !o.status.success(),
+        "the syncer must not read other namespaces"
+    );
+    kc
+}
+
+fn start_virtual(name: &str, host_kubeconfig: &std::path::Path) -> ControlPlane {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-syncer-{name}-{}", std::process::id()));
+    ControlPlane::start(
+        &dir,
+        &[
+            "--name",
+            name,
+            "--host-kubeconfig",
+            host_kubeconfig.to_str().unwrap_or_default(),
+            "--host-namespace",
+            HOST_NS,
+        ],
+    )
+}
+
+fn jsonpath(cp: &Shared, args: &[&str], path: &str) -> String {
+    let expr = format!("jsonpath={path}");
+    let mut all = args.to_vec();
+    all.extend(["-o", &expr]);
+    ok(cp, &all)
+}
+
+#[test]
+fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
+    let host = common::shared_host();
+    let creds = namespace_only_credentials(host);
+    let a = start_virtual("a", &creds);
+    let b = start_virtual("b", &creds);
+
+    // A deployment using a configmap and a secret.
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: hi\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: s3cret\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: settings\n        volumeMounts:\n        - name: creds\n          mountPath: /creds\n      volumes:\n      - name: creds\n        secret:\n          secretName: creds\n";
+    let path = a.dir.join("web.yaml");
+    std::fs::write(&path, manifest).expect("manifest");
+    ok(&a, &["apply", "-f", path.to_str().unwrap_or_default()]);
+    ok(
+        &a,
+        &["rollout", "status", "deployment/web", "--timeout=90s"],
+    );
+
+    let virtual_pods = ok(&a, &["get", "pods", "-l", "app=web", "-o", "name"]);
+    let virtual_pods: Vec<String> = virtual_pods
+        .lines()
+        .map(|l| l.trim_start_matches("pod/").to_string())
+        .collect();
+    assert_eq!(virtual_pods.len(), 3);
+    for vpod in &virtual_pods {
+        let hname = format!("{vpod}-x-default-x-a");
+        let hpod = ["get", "pod", &hname, "-n", HOST_NS];
+        eventually("the virtual pod to carry the host pod's address", || {
+            jsonpath(&a, &["get", "pod", vpod], "{.status.podIP}")
+                == jsonpath(host, &hpod, "{.status.podIP}")
+        });
+        assert_eq!(
+            jsonpath(host, &hpod, "{.metadata.labels.vnest\\.io/managed-by} {.metadata.labels.vnest\\.io/namespace} {.metadata.labels.app}"),
+            "a default web"
+        );
+        assert_eq!(
+            jsonpath(
+                host,
+                &hpod,
+                "{.metadata.annotations.vnest\\.io/object-name}"
+            ),
+            *vpod
+        );
+        assert_eq!(
+            jsonpath(host, &hpod, "{.metadata.annotations.vnest\\.io/object-uid}"),
+            jsonpath(&a, &["get", "pod", vpod], "{.metadata.uid}")
+        );
+        assert_eq!(
+            jsonpath(
+                host,
+                &hpod,
+                "{.spec.automountServiceAccountToken} {.spec.enableServiceLinks}"
+            ),
+            "false false"
+        );
+        assert_eq!(
+            jsonpath(&a, &["get", "pod", vpod], "{.spec.nodeName}"),
+            jsonpath(host, &hpod, "{.spec.nodeName}")
+        );
+        assert_eq!(
+            jsonpath(&a, &["get", "pod", vpod], "{.status.phase}"),
+            "Running"
+        );
+    }
+    // The nodes those pods run on exist in the virtual cluster.
+    let nodes = ok(&a, &["get", "nodes", "-o", "name"]);
+    assert!(!nodes.trim().is_empty());
+
+    // Configmap and secret cross renamed, and follow updates.
+    let cm = ["get", "configmap", "settings-x-default-x-a", "-n", HOST_NS];
+    assert_eq!(jsonpath(host, &cm, "{.data.greeting}"), "hi");
+    let secret = ["get", "secret", "creds-x-default-x-a", "-n", HOST_NS];
+    assert!(!jsonpath(host, &secret, "{.data.password}").is_empty());
+    ok(
+        &a,
+        &[
+            "patch",
+            "configmap",
+            "settings",
+            "-p",
+            r#"{"data":{"greeting":"hello"}}"#,
+        ],
+    );
+    eventually("the host copy to follow the update", || {
+        jsonpath(host, &cm, "{.data.greeting}") == "hello"
+    });
+
+    // Two virtual clusters, one host namespace, the same pod name: no collision.
+    for cp in [&a, &b] {
+        ok(cp, &["run", "same", "--image=nginx"]);
+    }
+    for vc in ["a", "b"] {
+        let hpod = format!("same-x-default-x-{vc}");
+        eventually("both host pods", || {
+            host.kubectl(&["get", "pod", &hpod, "-n", HOST_NS])
+                .status
+                .success()
+        });
+    }
+    // A 60-character pod name in a 40-character namespace: a hashed 63-character host name.
+    let long_ns = "n".repeat(40);
+    let long_pod = "p".repeat(60);
+    ok(&a, &["create", "namespace", &long_ns]);
+    ok(&a, &["run", &long_pod, "--image=nginx", "-n", &long_ns]);
+    eventually("the long-named pod to run", || {
+        jsonpath(
+            &a,
+            &["get", "pod", &long_pod, "-n", &long_ns],
+            "{.status.phase}",
+        ) == "Running"
+    });
+    let hosted = ok(
+        host,
+        &[
+            "get",
+            "pods",
+            "-n",
+            HOST_NS,
+            "-l",
+            &format!("vnest.io/namespace={long_ns}"),
+            "-o",
+            "name",
+        ],
+    );
+    let hosted = hosted.trim().trim_start_matches("pod/");
+    assert_eq!(hosted.len(), 63, "{hosted}");
+    assert!(hosted.starts_with(&"p".repeat(52)), "{hosted}");
+
+    // Deleting the virtual namespace removes its host objects.
+    ok(&a, &["delete", "namespace", &long_ns, "--timeout=60s"]);
+    eventually("the host pod of the deleted namespace to go", || {
+        ok(
+            host,
+            &[
+                "get",
+                "pods",
+                "-n",
+                HOST_NS,
+                "-l",
+                &format!("vnest.io/namespace={long_ns}"),
+                "-o",
+                "name",
+            ],
+        )
+        .trim()
+        .is_empty()
+    });
+    // Deleting the deployment removes its host pods; unused copies go too.
+    ok(&a, &["delete", "deployment", "web", "--timeout=60s"]);
+    eventually("the deployment's host pods and data copies to go", || {
+        let left = ok(
+            host,
+            &[
+                "get",
+                "pods,configmaps,secrets",
+                "-n",
+                HOST_NS,
+                "-o",
+                "name",
+            ],
+        );
+        left.lines()
+            .filter(|l| l.contains("-x-default-x-a"))
+            .all(|l| l.contains("/same-"))
+    });
+}
