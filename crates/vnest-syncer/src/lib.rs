@@ -9,8 +9,10 @@
 //!   configmaps, secrets) and host status -> virtual status.
 //!
 //! And the I/O half, [`sync`]: the loop that keeps virtual pods (with the configmaps,
-//! secrets and service-account tokens they use) running as host pods.
+//! secrets and service-account tokens they use) running as host pods; and [`proxy`],
+//! which serves `pods/log` of virtual pods from their host pods.
 
 pub mod names;
+pub mod proxy;
 pub mod sync;
 pub mod translate;

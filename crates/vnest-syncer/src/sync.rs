@@ -32,6 +32,17 @@ pub struct SyncerConfig {
     pub host_client: Client,
     /// The host address of the virtual API server, for `kubernetes.default.svc`.
     pub api_server_ip: Option<String>,
+    /// The Pod Security Standards level a pod must meet to be synced (baseline by
+    /// default): the host never sees a pod that fails it.
+    pub pod_security: vnest_api::podsecurity::Level,
+}
+
+/// Why a pod is not synced, in PodSecurity's words, if it fails the level.
+pub fn pod_security_refusal(level: vnest_api::podsecurity::Level, pod: &Value) -> Option<String> {
+    use vnest_api::podsecurity as pss;
+    let lv = pss::LevelVersion::latest(level);
+    let violations = pss::check_pod(lv, pod);
+    (!violations.is_empty()).then(|| pss::message(lv, &violations))
 }
 
 fn is_status(e: &kube::Error, code: u16) -> bool {
@@ -414,6 +425,10 @@ impl Syncer {
                 .as_ref()
                 .and_then(|s| s.node_name.as_ref())
                 .is_some_and(|n| !n.is_empty());
+            if let Some(why) = pod_security_refusal(self.cfg.pod_security, &value(&vpod)) {
+                self.refuse(&vpod, &why).await;
+                return;
+            }
             if ran {
                 // Its host pod vanished: the pod failed, as on a lost node.
                 let status = json!({"status": {"phase": "Failed", "reason": "HostPodDeleted",
@@ -476,6 +491,54 @@ impl Syncer {
                     tracing::debug!(pod = %name, error = %e, "status back to the virtual pod failed")
                 }
             }
+        }
+    }
+
+    /// Tells the tenant why their pod does not run: a PodScheduled=False condition and
+    /// a warning event on the virtual pod (once).
+    async fn refuse(&mut self, vpod: &Pod, why: &str) {
+        let already = vpod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| {
+                c.iter().any(|c| {
+                    c.type_ == "PodScheduled" && c.reason.as_deref() == Some("PodSecurity")
+                })
+            });
+        if already {
+            return;
+        }
+        let ns = vpod.namespace().unwrap_or_default();
+        let name = vpod.name_any();
+        let vapi: Api<Pod> = Api::namespaced(self.cfg.virtual_client.clone(), &ns);
+        let status = json!({"status": {"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "PodSecurity",
+            "message": format!("not synced to the host: {why}"),
+            "lastTransitionTime": k8s_openapi::jiff::Timestamp::now().to_string(),
+        }]}});
+        let pp = PatchParams {
+            field_manager: Some(MANAGER.into()),
+            ..Default::default()
+        };
+        if let Ok(p) = vapi.patch_status(&name, &pp, &Patch::Merge(&status)).await {
+            self.vpods.put(p);
+        }
+        let event = json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"generateName": format!("{name}."), "namespace": ns},
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": name, "namespace": ns, "uid": vpod.uid()},
+            "reason": "SyncRefused", "type": "Warning",
+            "message": format!("the pod is not synced to the host: {why}"),
+            "source": {"component": MANAGER},
+            "firstTimestamp": k8s_openapi::jiff::Timestamp::now().to_string(),
+            "lastTimestamp": k8s_openapi::jiff::Timestamp::now().to_string(),
+            "count": 1,
+        });
+        if let Ok(ev) = serde_json::from_value::<k8s_openapi::api::core::v1::Event>(event) {
+            let events: Api<k8s_openapi::api::core::v1::Event> =
+                Api::namespaced(self.cfg.virtual_client.clone(), &ns);
+            let _ = events.create(&PostParams::default(), &ev).await;
         }
     }
 
@@ -668,6 +731,22 @@ mod tests {
             secrets.into_iter().collect::<Vec<_>>(),
             ["reg", "s1", "s2", "s3"]
         );
+    }
+
+    #[test]
+    fn pods_below_the_level_are_refused_with_podsecuritys_words() {
+        use vnest_api::podsecurity::Level;
+        let privileged = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "app", "image": "i", "securityContext": {"privileged": true}}]}});
+        let plain = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "app", "image": "i"}]}});
+        let host_net = json!({"metadata": {"name": "p"}, "spec": {"hostNetwork": true, "containers": [{"name": "app", "image": "i"}]}});
+        assert_eq!(
+            pod_security_refusal(Level::Baseline, &privileged).as_deref(),
+            Some("violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set securityContext.privileged=true)")
+        );
+        assert!(pod_security_refusal(Level::Baseline, &host_net).is_some());
+        assert!(pod_security_refusal(Level::Baseline, &plain).is_none());
+        assert!(pod_security_refusal(Level::Privileged, &privileged).is_none());
+        assert!(pod_security_refusal(Level::Restricted, &plain).is_some());
     }
 
     #[test]

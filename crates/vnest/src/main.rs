@@ -142,6 +142,10 @@ pub(crate) struct ControlPlaneArgs {
     /// in their /etc/hosts).
     #[arg(long)]
     api_server_host_ip: Option<String>,
+    /// Pod Security Standards level a pod must meet to be synced to the host:
+    /// privileged, baseline or restricted.
+    #[arg(long, default_value = "baseline", value_parser = parse_pss_level)]
+    pod_security_level: vnest_api::podsecurity::Level,
     /// Controllers not to run, comma separated: namespace, serviceaccount,
     /// garbagecollector, replicaset, deployment, statefulset, daemonset, job, cronjob,
     /// endpoints, resourcequota.
@@ -153,6 +157,11 @@ pub(crate) struct ControlPlaneArgs {
     /// Range NodePorts are allocated from, `FIRST-LAST`.
     #[arg(long, default_value = "30000-32767")]
     service_node_port_range: String,
+}
+
+fn parse_pss_level(s: &str) -> Result<vnest_api::podsecurity::Level, String> {
+    vnest_api::podsecurity::Level::parse(s)
+        .ok_or_else(|| format!("{s:?} is not one of privileged, baseline, restricted"))
 }
 
 /// Parses `FIRST-LAST` port ranges.
@@ -201,6 +210,24 @@ pub(crate) async fn serve(
         cfg.pod_logs = Some(vnest_hostsim::pod_logs(args.data_dir.clone()));
         cfg.pod_streams = Some(vnest_hostsim::pod_streams(h));
     }
+    // A virtual cluster: its pods run on the host, and their logs come from there.
+    let host_client = match (&args.host_kubeconfig, &args.host_namespace) {
+        (Some(file), Some(namespace)) => {
+            vnest_syncer::names::check_vcluster_name(&args.name)?;
+            let host_kc = kube::config::Kubeconfig::read_from(file)
+                .with_context(|| format!("reading the host kubeconfig {}", file.display()))?;
+            let host_config =
+                kube::Config::from_custom_kubeconfig(host_kc, &Default::default()).await?;
+            let client = kube::Client::try_from(host_config)?;
+            cfg.pod_logs = Some(std::sync::Arc::new(vnest_syncer::proxy::HostPodLogs {
+                host: client.clone(),
+                host_namespace: namespace.clone(),
+                vcluster: args.name.clone(),
+            }));
+            Some((client, namespace.clone()))
+        }
+        _ => None,
+    };
     if args.store == StoreKind::Etcd {
         let mut etcd = vnest_store::EtcdConfig::new(args.etcd_endpoints, args.etcd_prefix);
         etcd.ca_file = args.etcd_cafile;
@@ -241,24 +268,20 @@ pub(crate) async fn serve(
         Some(h) => Some(vnest_hostsim::spawn(&config, h)?),
         None => None,
     };
-    let _syncer = match (&args.host_kubeconfig, &args.host_namespace) {
-        (Some(file), Some(namespace)) => {
-            vnest_syncer::names::check_vcluster_name(&args.name)?;
-            let host_kc = kube::config::Kubeconfig::read_from(file)
-                .with_context(|| format!("reading the host kubeconfig {}", file.display()))?;
-            let host_config =
-                kube::Config::from_custom_kubeconfig(host_kc, &Default::default()).await?;
+    let _syncer = match host_client {
+        Some((host_client, namespace)) => {
             let cfg = vnest_syncer::sync::SyncerConfig {
                 vcluster: args.name.clone(),
                 host_namespace: namespace.clone(),
                 virtual_client: kube::Client::try_from(config.clone())?,
-                host_client: kube::Client::try_from(host_config)?,
+                host_client,
                 api_server_ip: args.api_server_host_ip.clone(),
+                pod_security: args.pod_security_level,
             };
             tracing::info!(vcluster = %args.name, host_namespace = %namespace, "syncer started");
             Some(tokio::spawn(vnest_syncer::sync::run(cfg)))
         }
-        _ => None,
+        None => None,
     };
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
