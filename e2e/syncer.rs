@@ -147,6 +147,66 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
     let nodes = ok(&a, &["get", "nodes", "-o", "name"]);
     assert!(!nodes.trim().is_empty());
 
+    // A service has one ClusterIP in both clusters, and both list the pods.
+    ok(
+        &a,
+        &[
+            "expose",
+            "deployment",
+            "web",
+            "--port=80",
+            "--target-port=8080",
+        ],
+    );
+    let virtual_ip = jsonpath(&a, &["get", "service", "web"], "{.spec.clusterIP}");
+    let host_svc = ["get", "service", "web-x-default-x-a", "-n", HOST_NS];
+    assert_eq!(jsonpath(host, &host_svc, "{.spec.clusterIP}"), virtual_ip);
+    assert_eq!(
+        jsonpath(
+            host,
+            &host_svc,
+            "{.spec.selector.app} {.spec.selector.vnest\\.io/managed-by}"
+        ),
+        "web a"
+    );
+    let mut pod_ips: Vec<String> = virtual_pods
+        .iter()
+        .map(|p| jsonpath(&a, &["get", "pod", p], "{.status.podIP}"))
+        .collect();
+    pod_ips.sort();
+    let virtual_side: &Shared = &a;
+    for (cp, args) in [
+        (virtual_side, vec!["get", "endpoints", "web"]),
+        (
+            host,
+            vec!["get", "endpoints", "web-x-default-x-a", "-n", HOST_NS],
+        ),
+    ] {
+        eventually("endpoints listing the pods", || {
+            let mut ips: Vec<String> = jsonpath(cp, &args, "{.subsets[*].addresses[*].ip}")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            ips.sort();
+            ips == pod_ips
+        });
+    }
+    // A selector change follows to the host; the address stays.
+    ok(
+        &a,
+        &[
+            "patch",
+            "service",
+            "web",
+            "-p",
+            r#"{"spec":{"selector":{"app":"web","tier":"front"}}}"#,
+        ],
+    );
+    eventually("the host selector to follow", || {
+        jsonpath(host, &host_svc, "{.spec.selector.tier}") == "front"
+    });
+    assert_eq!(jsonpath(host, &host_svc, "{.spec.clusterIP}"), virtual_ip);
+
     // Configmap and secret cross renamed, and follow updates.
     let cm = ["get", "configmap", "settings-x-default-x-a", "-n", HOST_NS];
     assert_eq!(jsonpath(host, &cm, "{.data.greeting}"), "hi");
@@ -318,6 +378,11 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
         )
         .trim()
         .is_empty()
+    });
+    // Deleting the virtual service removes the host one.
+    ok(&a, &["delete", "service", "web"]);
+    eventually("the host service to go", || {
+        !host.kubectl(&host_svc).status.success()
     });
     // Deleting the deployment removes its host pods; unused copies go too.
     ok(&a, &["delete", "deployment", "web", "--timeout=60s"]);

@@ -80,11 +80,54 @@ impl Cidr {
     }
 }
 
+/// Where a virtual cluster's Services get their addresses: the host cluster, which
+/// creates the host Service first and answers with what it allocated, so a Service
+/// has the same ClusterIP (and node ports) in both clusters from its first moment.
+#[async_trait::async_trait]
+pub trait HostServices: Send + Sync {
+    /// Creates (or adopts) the host Service for the virtual Service `svc` and returns
+    /// the host's `spec` (clusterIP, clusterIPs, ports with their nodePorts).
+    async fn reserve(&self, svc: &Value) -> Result<Value, ApiError>;
+}
+
 /// Allocation settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Allocator {
     pub cidr: Cidr,
     pub node_ports: (u16, u16),
+    /// In a virtual cluster, the host decides Service addresses.
+    pub host: Option<std::sync::Arc<dyn HostServices>>,
+}
+
+impl std::fmt::Debug for Allocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Allocator")
+            .field("cidr", &self.cidr)
+            .field("node_ports", &self.node_ports)
+            .field("host", &self.host.is_some())
+            .finish()
+    }
+}
+
+/// Copies the host's allocation into the virtual Service's spec.
+pub fn adopt_host_addresses(svc: &mut Value, host_spec: &Value) {
+    for field in ["clusterIP", "clusterIPs"] {
+        if let Some(v) = host_spec.get(field) {
+            svc["spec"][field] = v.clone();
+        }
+    }
+    let host_ports = host_spec
+        .get("ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
+        for (p, h) in ports.iter_mut().zip(host_ports.iter()) {
+            if let Some(np) = h.get("nodePort") {
+                p["nodePort"] = np.clone();
+            }
+        }
+    }
 }
 
 impl Default for Allocator {
@@ -95,6 +138,7 @@ impl Default for Allocator {
                 prefix: 12,
             }),
             node_ports: (30000, 32767),
+            host: None,
         }
     }
 }
@@ -145,6 +189,19 @@ impl Allocator {
             .unwrap_or("")
             .to_string();
         let spec = svc.get("spec").cloned().unwrap_or(json!({}));
+        // A virtual cluster's Services take the host's addresses (all but its own
+        // `kubernetes` Service, which pods reach through the host alias instead).
+        if let Some(host) = self
+            .host
+            .as_ref()
+            .filter(|_| !(ns == "default" && name == "kubernetes"))
+        {
+            if old.is_none() && !dry_run {
+                let host_spec = host.reserve(svc).await?;
+                adopt_host_addresses(svc, &host_spec);
+            }
+            return Ok(());
+        }
         if old.is_none() && needs_cluster_ip(&spec) {
             let wanted = spec
                 .get("clusterIP")

@@ -63,6 +63,8 @@ pub struct ServerConfig {
     pub node_port_range: (u16, u16),
     /// Where `pods/log` reads from (the dev host's nodes); none answers 503.
     pub pod_logs: Option<std::sync::Arc<dyn podlogs::PodLogs>>,
+    /// In a virtual cluster: the host, which gives Services their addresses.
+    pub host_services: Option<std::sync::Arc<dyn allocation::HostServices>>,
     /// Where `pods/exec`, `pods/attach` and `pods/portforward` connect to; none
     /// answers 503.
     pub pod_streams: Option<std::sync::Arc<dyn streams::PodStreams>>,
@@ -82,6 +84,7 @@ impl ServerConfig {
             service_cidr: allocation::Allocator::default().cidr,
             node_port_range: (30000, 32767),
             pod_logs: None,
+            host_services: None,
             pod_streams: None,
         }
     }

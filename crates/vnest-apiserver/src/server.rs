@@ -261,6 +261,7 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
             services: crate::allocation::Allocator {
                 cidr: config.service_cidr,
                 node_ports: config.node_port_range,
+                host: config.host_services.clone(),
             },
             pod_logs: config.pod_logs.clone(),
             pod_streams: config.pod_streams.clone(),

@@ -10,9 +10,11 @@
 //!
 //! And the I/O half, [`sync`]: the loop that keeps virtual pods (with the configmaps,
 //! secrets and service-account tokens they use) running as host pods; and [`proxy`],
-//! which serves `pods/log` of virtual pods from their host pods.
+//! which serves `pods/log` of virtual pods from their host pods; [`services`], which
+//! gives virtual Services the host's addresses at create time.
 
 pub mod names;
 pub mod proxy;
+pub mod services;
 pub mod sync;
 pub mod translate;

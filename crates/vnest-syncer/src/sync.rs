@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
@@ -126,6 +126,8 @@ struct Syncer {
     hpods: Store<Pod>,
     hconfigmaps: Store<ConfigMap>,
     hsecrets: Store<Secret>,
+    vservices: Store<Service>,
+    hservices: Store<Service>,
     /// Virtual nodes made for host nodes that run this cluster's pods.
     vnodes: BTreeSet<String>,
 }
@@ -542,6 +544,87 @@ impl Syncer {
         }
     }
 
+    /// Keeps the host Service of a virtual Service: created with the virtual
+    /// Service's address if it went missing, its spec following the virtual one, node
+    /// ports and load-balancer status back; deleted with the virtual Service.
+    async fn reconcile_service(&mut self, key: &Key) {
+        let (ns, name) = key;
+        if !crate::services::is_synced(ns, name) {
+            return;
+        }
+        let hname = crate::services::host_name(ns, name, &self.cfg.vcluster);
+        let hns = self.cfg.host_namespace.clone();
+        let api: Api<Service> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        let virtual_svc = self.vservices.get(ns, name).map(value);
+        let host_svc = self
+            .hservices
+            .get(&hns, &hname)
+            .map(value)
+            .filter(|h| names::is_managed_by(h, &self.cfg.vcluster));
+        let ctx = self.context();
+        match (virtual_svc, host_svc) {
+            (None, Some(h)) => {
+                let ours =
+                    names::origin_of(&h).is_some_and(|o| o.namespace == *ns && o.name == *name);
+                if ours {
+                    let _ = api.delete(&hname, &DeleteParams::default()).await;
+                }
+            }
+            (Some(v), None) => {
+                if v.pointer("/metadata/deletionTimestamp").is_some() {
+                    return;
+                }
+                let Ok(host) = translate::service_to_host(&v, &ctx) else {
+                    return;
+                };
+                if let Ok(svc) = serde_json::from_value::<Service>(host) {
+                    match api.create(&PostParams::default(), &svc).await {
+                        Ok(created) => self.hservices.put(created),
+                        Err(e) if is_status(&e, 409) => {}
+                        Err(e) => {
+                            tracing::warn!(service = %hname, error = %e, "recreating the host service failed")
+                        }
+                    }
+                }
+            }
+            (Some(v), Some(h)) => {
+                if let Some(next) = crate::services::host_spec_update(&h, &v, &ctx) {
+                    if let Ok(svc) = serde_json::from_value::<Service>(next) {
+                        match api.replace(&hname, &PostParams::default(), &svc).await {
+                            Ok(updated) => self.hservices.put(updated),
+                            Err(e) => {
+                                tracing::debug!(service = %hname, error = %e, "updating the host service failed")
+                            }
+                        }
+                    }
+                }
+                // Host -> virtual: node ports the host allocated, load-balancer status.
+                let vapi: Api<Service> = Api::namespaced(self.cfg.virtual_client.clone(), ns);
+                let mut adopted = v.clone();
+                vnest_apiserver::allocation::adopt_host_addresses(
+                    &mut adopted,
+                    h.get("spec").unwrap_or(&Value::Null),
+                );
+                if adopted.get("spec") != v.get("spec")
+                    && v.pointer("/spec/clusterIP") == h.pointer("/spec/clusterIP")
+                {
+                    let patch = json!({"spec": {"ports": adopted.pointer("/spec/ports")}});
+                    let _ = vapi
+                        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await;
+                }
+                let lb = h.pointer("/status/loadBalancer").cloned();
+                if lb.is_some() && lb.as_ref() != v.pointer("/status/loadBalancer") {
+                    let patch = json!({"status": {"loadBalancer": lb}});
+                    let _ = vapi
+                        .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await;
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
     async fn delete_host_pod(&mut self, h: &Pod, grace: Option<i64>) {
         let dp = DeleteParams {
             grace_period_seconds: grace.map(|g| g.max(0) as u32),
@@ -643,6 +726,11 @@ pub async fn run(cfg: SyncerConfig) {
     let mut hpods = vnest_controllers::informer::watch_channel_with(hp, &selector);
     let mut hcms = vnest_controllers::informer::watch_channel_with(hc, &selector);
     let mut hsecrets = vnest_controllers::informer::watch_channel_with(hs, &selector);
+    let mut vservices = watch_channel(Api::<Service>::all(cfg.virtual_client.clone()));
+    let mut hservices = vnest_controllers::informer::watch_channel_with(
+        Api::<Service>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
+        &selector,
+    );
     let mut s = Syncer {
         cfg,
         vpods: Store::default(),
@@ -651,13 +739,24 @@ pub async fn run(cfg: SyncerConfig) {
         hpods: Store::default(),
         hconfigmaps: Store::default(),
         hsecrets: Store::default(),
+        vservices: Store::default(),
+        hservices: Store::default(),
         vnodes: BTreeSet::new(),
     };
     let mut resync = tokio::time::interval(std::time::Duration::from_secs(10));
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
+        let mut dirty_services: BTreeSet<Key> = BTreeSet::new();
         let mut data_changed = false;
         tokio::select! {
+            Some(ev) = vservices.recv() => dirty_services.extend(touched(s.vservices.apply(ev)).iter().map(key_of)),
+            Some(ev) = hservices.recv() => {
+                for h in touched(s.hservices.apply(ev)) {
+                    if let Some(o) = names::origin_of(&value(&h)) {
+                        dirty_services.insert((o.namespace, o.name));
+                    }
+                }
+            }
             Some(ev) = vpods.recv() => {
                 let objs = touched(s.vpods.apply(ev));
                 // Pods come and go with the data they use.
@@ -677,6 +776,11 @@ pub async fn run(cfg: SyncerConfig) {
                 dirty.extend(s.vpods.objects.keys().cloned());
                 let host_keys: Vec<Key> = s.hpods.objects.values().filter_map(|p| s.virtual_key(&value(p))).collect();
                 dirty.extend(host_keys);
+                dirty_services.extend(s.vservices.objects.keys().cloned());
+                let host_services: Vec<Key> = s.hservices.objects.values()
+                    .filter_map(|h| names::origin_of(&value(h)).map(|o| (o.namespace, o.name)))
+                    .collect();
+                dirty_services.extend(host_services);
                 data_changed = true;
             }
             else => return,
@@ -704,8 +808,21 @@ pub async fn run(cfg: SyncerConfig) {
         while let Ok(ev) = hsecrets.try_recv() {
             s.hsecrets.apply(ev);
         }
+        while let Ok(ev) = vservices.try_recv() {
+            dirty_services.extend(touched(s.vservices.apply(ev)).iter().map(key_of));
+        }
+        while let Ok(ev) = hservices.try_recv() {
+            for h in touched(s.hservices.apply(ev)) {
+                if let Some(o) = names::origin_of(&value(&h)) {
+                    dirty_services.insert((o.namespace, o.name));
+                }
+            }
+        }
         for key in dirty {
             s.reconcile(&key).await;
+        }
+        for key in dirty_services {
+            s.reconcile_service(&key).await;
         }
         if data_changed {
             s.sync_data_objects().await;

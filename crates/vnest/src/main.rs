@@ -224,6 +224,13 @@ pub(crate) async fn serve(
                 host_namespace: namespace.clone(),
                 vcluster: args.name.clone(),
             }));
+            cfg.host_services = Some(std::sync::Arc::new(
+                vnest_syncer::services::HostServiceAddresses {
+                    host: client.clone(),
+                    host_namespace: namespace.clone(),
+                    vcluster: args.name.clone(),
+                },
+            ));
             Some((client, namespace.clone()))
         }
         _ => None,
