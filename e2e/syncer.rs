@@ -36,18 +36,23 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 
 /// A host kubeconfig for a service account that holds only a Role in `HOST_NS`.
 fn namespace_only_credentials(host: &Shared) -> PathBuf {
-    let _ = host.kubectl(&["create", "namespace", HOST_NS]);
+    credentials_for(host, HOST_NS)
+}
+
+/// A host kubeconfig for a service account that holds only a Role in `ns`.
+fn credentials_for(host: &Shared, ns: &str) -> PathBuf {
+    let _ = host.kubectl(&["create", "namespace", ns]);
     let role = format!(
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: syncer\n  namespace: {HOST_NS}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: vnest-syncer\n  namespace: {HOST_NS}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods, configmaps, secrets, services, endpoints, persistentvolumeclaims]\n  verbs: [get, list, watch, create, update, patch, delete]\n- apiGroups: [\"\"]\n  resources: [events]\n  verbs: [get, list, watch, create, patch]\n- apiGroups: [\"\"]\n  resources: [pods/log]\n  verbs: [get]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: vnest-syncer\n  namespace: {HOST_NS}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: vnest-syncer\nsubjects:\n- kind: ServiceAccount\n  name: syncer\n  namespace: {HOST_NS}\n"
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: syncer\n  namespace: {ns}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: vnest-syncer\n  namespace: {ns}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods, configmaps, secrets, services, endpoints, persistentvolumeclaims]\n  verbs: [get, list, watch, create, update, patch, delete]\n- apiGroups: [\"\"]\n  resources: [events]\n  verbs: [get, list, watch, create, patch]\n- apiGroups: [\"\"]\n  resources: [pods/log]\n  verbs: [get]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: vnest-syncer\n  namespace: {ns}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: vnest-syncer\nsubjects:\n- kind: ServiceAccount\n  name: syncer\n  namespace: {ns}\n"
     );
-    let path = host.dir.join("syncer-role.yaml");
+    let path = host.dir.join(format!("syncer-role-{ns}.yaml"));
     std::fs::write(&path, role).expect("role manifest");
     ok(host, &["apply", "-f", path.to_str().unwrap_or_default()]);
     let token = ok(
         host,
-        &["create", "token", "syncer", "-n", HOST_NS, "--duration=2h"],
+        &["create", "token", "syncer", "-n", ns, "--duration=2h"],
     );
-    let kc = common::token_kubeconfig(host, "syncer", token.trim());
+    let kc = common::token_kubeconfig(host, &format!("syncer-{ns}"), token.trim());
     // The credentials really are confined to the namespace.
     let o = common::kubectl_with_kubeconfig(&kc, &["get", "pods", "-n", "default"]);
     assert!(
@@ -57,20 +62,25 @@ fn namespace_only_credentials(host: &Shared) -> PathBuf {
     kc
 }
 
+fn virtual_args<'a>(
+    name: &'a str,
+    host_kubeconfig: &'a std::path::Path,
+    host_ns: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "--name",
+        name,
+        "--host-kubeconfig",
+        host_kubeconfig.to_str().unwrap_or_default(),
+        "--host-namespace",
+        host_ns,
+    ]
+}
+
 fn start_virtual(name: &str, host_kubeconfig: &std::path::Path) -> ControlPlane {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("e2e-syncer-{name}-{}", std::process::id()));
-    ControlPlane::start(
-        &dir,
-        &[
-            "--name",
-            name,
-            "--host-kubeconfig",
-            host_kubeconfig.to_str().unwrap_or_default(),
-            "--host-namespace",
-            HOST_NS,
-        ],
-    )
+    ControlPlane::start(&dir, &virtual_args(name, host_kubeconfig, HOST_NS))
 }
 
 fn jsonpath(cp: &Shared, args: &[&str], path: &str) -> String {
@@ -404,4 +414,110 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
                 || l.contains("/creds-x-default-x-a")
         })
     });
+}
+
+#[test]
+fn after_a_kill_the_syncer_converges_without_duplicates_or_leftovers() {
+    const NS: &str = "vc-restart";
+    let host = common::shared_host();
+    let creds = credentials_for(host, NS);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-syncer-restart-{}", std::process::id()));
+    let args = virtual_args("r", &creds, NS);
+    let cp = ControlPlane::start(&dir, &args);
+    let port = cp.port;
+    ok(
+        &cp,
+        &[
+            "create",
+            "deployment",
+            "churn",
+            "--image=nginx",
+            "--replicas=4",
+        ],
+    );
+    ok(
+        &cp,
+        &["rollout", "status", "deployment/churn", "--timeout=90s"],
+    );
+    // Scale up and kill the control plane (SIGKILL) while the new pods are on their way.
+    ok(&cp, &["scale", "deployment/churn", "--replicas=8"]);
+    std::thread::sleep(Duration::from_millis(150));
+    drop(cp);
+
+    // While it is down, the host changes: one of its pods is deleted, a stray pod
+    // carrying its marker appears, and a pod of someone else's appears.
+    let ours = ok(
+        host,
+        &[
+            "get",
+            "pods",
+            "-n",
+            NS,
+            "-l",
+            "vnest.io/managed-by=r",
+            "-o",
+            "name",
+        ],
+    );
+    let victim = ours.lines().next().expect("a host pod").to_string();
+    ok(host, &["delete", &victim, "-n", NS, "--wait=false"]);
+    let strays = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ghost-x-default-x-r\n  namespace: {NS}\n  labels:\n    vnest.io/managed-by: r\n    vnest.io/namespace: default\n  annotations:\n    vnest.io/object-kind: Pod\n    vnest.io/object-name: ghost\n    vnest.io/object-namespace: default\n    vnest.io/object-uid: gone\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bystander\n  namespace: {NS}\nspec:\n  containers:\n  - name: c\n    image: nginx\n"
+    );
+    let path = host.dir.join("strays.yaml");
+    std::fs::write(&path, strays).expect("strays");
+    ok(host, &["apply", "-f", path.to_str().unwrap_or_default()]);
+
+    let cp = ControlPlane::restart(&dir, port, &args);
+    ok(
+        &cp,
+        &["rollout", "status", "deployment/churn", "--timeout=90s"],
+    );
+    eventually("the host to hold exactly the virtual pods", || {
+        let mut want: Vec<String> = ok(&cp, &["get", "pods", "-l", "app=churn", "-o", "name"])
+            .lines()
+            .map(|l| format!("{l}-x-default-x-r"))
+            .collect();
+        want.sort();
+        let mut have: Vec<String> = ok(
+            host,
+            &[
+                "get",
+                "pods",
+                "-n",
+                NS,
+                "-l",
+                "vnest.io/managed-by=r",
+                "-o",
+                "name",
+            ],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect();
+        have.sort();
+        want.len() == 8 && have == want
+    });
+    assert!(
+        host.kubectl(&["get", "pod", "bystander", "-n", NS])
+            .status
+            .success(),
+        "a pod without the marker is never touched"
+    );
+    let phases = ok(
+        &cp,
+        &[
+            "get",
+            "pods",
+            "-l",
+            "app=churn",
+            "-o",
+            "jsonpath={.items[*].status.phase}",
+        ],
+    );
+    assert!(
+        phases.split_whitespace().all(|p| p == "Running"),
+        "{phases}"
+    );
 }
