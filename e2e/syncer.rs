@@ -39,18 +39,23 @@ fn namespace_only_credentials(host: &Shared) -> PathBuf {
     credentials_for(host, HOST_NS)
 }
 
-/// A host kubeconfig for a service account that holds only a Role in `ns`.
+/// A host kubeconfig for the service account of deploy/syncer-role.yaml, which holds
+/// only a Role in `ns`.
 fn credentials_for(host: &Shared, ns: &str) -> PathBuf {
     let _ = host.kubectl(&["create", "namespace", ns]);
-    let role = format!(
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: syncer\n  namespace: {ns}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: vnest-syncer\n  namespace: {ns}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods, configmaps, secrets, services, endpoints, persistentvolumeclaims]\n  verbs: [get, list, watch, create, update, patch, delete]\n- apiGroups: [\"\"]\n  resources: [events]\n  verbs: [get, list, watch, create, patch]\n- apiGroups: [\"\"]\n  resources: [pods/log]\n  verbs: [get]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: vnest-syncer\n  namespace: {ns}\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: vnest-syncer\nsubjects:\n- kind: ServiceAccount\n  name: syncer\n  namespace: {ns}\n"
-    );
+    // The Role shipped in deploy/, for this namespace.
+    let role = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/syncer-role.yaml"
+    ))
+    .expect("deploy/syncer-role.yaml")
+    .replace("NAMESPACE", ns);
     let path = host.dir.join(format!("syncer-role-{ns}.yaml"));
     std::fs::write(&path, role).expect("role manifest");
     ok(host, &["apply", "-f", path.to_str().unwrap_or_default()]);
     let token = ok(
         host,
-        &["create", "token", "syncer", "-n", ns, "--duration=2h"],
+        &["create", "token", "vnest-syncer", "-n", ns, "--duration=2h"],
     );
     let kc = common::token_kubeconfig(host, &format!("syncer-{ns}"), token.trim());
     // The credentials really are confined to the namespace.
