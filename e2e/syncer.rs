@@ -7,7 +7,9 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{stderr, stdout, ControlPlane, Shared};
@@ -525,4 +527,158 @@ fn after_a_kill_the_syncer_converges_without_duplicates_or_leftovers() {
         phases.split_whitespace().all(|p| p == "Running"),
         "{phases}"
     );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `kubectl port-forward` until dropped (its stdout stays open: a closed pipe kills it).
+struct PortForward(
+    std::process::Child,
+    #[allow(dead_code)] std::process::ChildStdout,
+);
+
+impl Drop for PortForward {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+            s.set_read_timeout(Some(Duration::from_secs(10)))?;
+            s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")?;
+            let mut out = String::new();
+            s.read_to_string(&mut out)?;
+            Ok(out)
+        })();
+        match attempt {
+            Ok(body) if body.starts_with("HTTP/1.0 200") => return body,
+            other => {
+                assert!(Instant::now() < deadline, "GET / through {port}: {other:?}");
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+    }
+}
+
+#[test]
+fn exec_and_port_forward_reach_the_host_pod_through_the_virtual_cluster() {
+    const NS: &str = "vc-streams";
+    let host = common::shared_host();
+    let creds = credentials_for(host, NS);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-syncer-streams-{}", std::process::id()));
+    let cp = ControlPlane::start(&dir, &virtual_args("s", &creds, NS));
+    let port = free_port();
+    ok(
+        &cp,
+        &[
+            "run",
+            "srv",
+            "--image=python",
+            "--command",
+            "--",
+            "python3",
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ],
+    );
+    eventually("the server pod to run", || {
+        jsonpath(&cp, &["get", "pod", "srv"], "{.status.phase}") == "Running"
+    });
+    // The pod's process listens on the host loopback once it has started.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let runs: [(&str, Vec<(&str, &str)>); 3] = [
+        ("kubectl", vec![]),
+        ("/usr/lib/google-cloud-sdk/bin/kubectl.1.31", vec![]),
+        (
+            "kubectl",
+            vec![
+                ("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"),
+                ("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false"),
+            ],
+        ),
+    ];
+    for (bin, env) in &runs {
+        let o = Command::new(bin)
+            .args([
+                "exec",
+                "srv",
+                "--",
+                "sh",
+                "-c",
+                "echo inside $HOSTNAME; exit 3",
+            ])
+            .env("KUBECONFIG", &cp.kubeconfig)
+            .envs(env.iter().copied())
+            .output()
+            .expect("kubectl exec");
+        assert_eq!(stdout(&o), "inside srv\n", "{bin} {env:?}: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{bin} {env:?}: the exit code comes through"
+        );
+        let input = Command::new(bin)
+            .args(["exec", "-i", "srv", "--", "cat"])
+            .env("KUBECONFIG", &cp.kubeconfig)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(b"through two clusters\n")?;
+                c.wait_with_output()
+            })
+            .expect("kubectl exec -i");
+        assert_eq!(stdout(&input), "through two clusters\n", "{bin} {env:?}");
+
+        let local = free_port();
+        let mut child = Command::new(bin)
+            .args(["port-forward", "pod/srv", &format!("{local}:{port}")])
+            .env("KUBECONFIG", &cp.kubeconfig)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl port-forward");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut seen = Vec::new();
+        let mut byte = [0u8; 1];
+        while !String::from_utf8_lossy(&seen).contains("Forwarding from") {
+            match out.read(&mut byte) {
+                Ok(1) => seen.push(byte[0]),
+                _ => {
+                    let _ = child.kill();
+                    panic!(
+                        "{bin} port-forward ended: {}",
+                        String::from_utf8_lossy(&seen)
+                    );
+                }
+            }
+        }
+        let _forward = PortForward(child, out);
+        let page = http_get(local);
+        assert!(page.contains("Directory listing"), "{bin} {env:?}: {page}");
+    }
 }

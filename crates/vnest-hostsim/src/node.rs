@@ -41,6 +41,16 @@ pub struct NodeConfig {
     pub containers: Arc<crate::streams::Containers>,
 }
 
+/// The pod's hostname as kubelet sets it: `spec.hostname` when given, else the
+/// pod's name.
+pub fn pod_hostname(pod: &Pod) -> String {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.hostname.clone())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| pod.name_any())
+}
+
 /// RFC 3339 in seconds, as kube writes status times.
 fn now() -> String {
     Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -580,7 +590,7 @@ impl Agent {
             .map(|s| s.containers.clone())
             .unwrap_or_default()
         {
-            let mut env: Vec<(String, String)> = vec![("HOSTNAME".into(), pod.name_any())];
+            let mut env: Vec<(String, String)> = vec![("HOSTNAME".into(), pod_hostname(pod))];
             for from in c.env_from.iter().flatten() {
                 let prefix = from.prefix.clone().unwrap_or_default();
                 if let Some(r) = &from.config_map_ref {
@@ -701,7 +711,7 @@ impl Agent {
             register(None);
             return None;
         }
-        crate::streams::prepare_workdir(&workdir, &pod.name_any()).await;
+        crate::streams::prepare_workdir(&workdir, &pod_hostname(pod)).await;
         let wants_stdin = c.stdin == Some(true);
         let mut cmd = tokio::process::Command::new(&command[0]);
         cmd.args(&command[1..])

@@ -184,8 +184,10 @@ impl PodStreams for ProcessStreams {
         if !live.workdir.exists() {
             // Simulated containers get their working dir when first exec'd into.
             let name = pod
-                .pointer("/metadata/name")
+                .pointer("/spec/hostname")
                 .and_then(Value::as_str)
+                .filter(|h| !h.is_empty())
+                .or_else(|| pod.pointer("/metadata/name").and_then(Value::as_str))
                 .unwrap_or_default();
             prepare_workdir(&live.workdir, name).await;
         }

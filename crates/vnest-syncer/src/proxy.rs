@@ -1,5 +1,6 @@
-//! `pods/log` of a virtual pod, served from its host pod: the virtual API server has
-//! already authorized the tenant; the request goes on with the syncer's host
+//! `pods/log`, `pods/exec`, `pods/attach` and `pods/portforward` of a virtual pod,
+//! served from its host pod: the virtual API server has already authorized the tenant
+//! (and upgraded the tenant's connection); the request goes on with the syncer's host
 //! credentials to the host pod's name, and the host's answer (or refusal) comes back.
 
 use bytes::Bytes;
@@ -11,6 +12,9 @@ use kube::Client;
 use serde_json::Value;
 use vnest_api::status::ApiError;
 use vnest_apiserver::podlogs::{LogOptions, PodLogs};
+use vnest_apiserver::streams::{
+    BoxRead, BoxWrite, Duplex, Exit, PodStreams, Session, StreamOptions,
+};
 
 use crate::names::HostName;
 
@@ -103,9 +107,173 @@ impl PodLogs for HostPodLogs {
     }
 }
 
+/// Exec, attach and port-forward of virtual pods, through their host pods.
+pub struct HostPodStreams {
+    pub host: Client,
+    pub host_namespace: String,
+    pub vcluster: String,
+}
+
+impl HostPodStreams {
+    fn api(&self) -> Api<Pod> {
+        Api::namespaced(self.host.clone(), &self.host_namespace)
+    }
+
+    fn host_name(&self, pod: &Value) -> String {
+        let s = |p: &str| {
+            pod.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        HostName::for_object(
+            &s("/metadata/name"),
+            &s("/metadata/namespace"),
+            &self.vcluster,
+        )
+    }
+}
+
+fn attach_params(opts: &StreamOptions) -> kube::api::AttachParams {
+    kube::api::AttachParams {
+        container: Some(opts.container.clone()),
+        stdin: opts.stdin,
+        stdout: opts.stdout,
+        // kube's rule: no separate stderr with a terminal.
+        stderr: opts.stderr && !opts.tty,
+        tty: opts.tty,
+        max_stdin_buf_size: None,
+        max_stdout_buf_size: None,
+        max_stderr_buf_size: None,
+    }
+}
+
+/// How a remote command ended, from the Status on the host's error channel.
+pub fn exit_of(status: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>) -> Exit {
+    let Some(st) = status else {
+        return Exit::Code(0);
+    };
+    if st.status.as_deref() == Some("Success") {
+        return Exit::Code(0);
+    }
+    let code = st
+        .details
+        .as_ref()
+        .and_then(|d| d.causes.as_ref())
+        .and_then(|c| c.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+        .and_then(|c| c.message.as_deref()?.parse().ok());
+    match code {
+        Some(code) => Exit::Code(code),
+        None => Exit::Error(st.message.clone().unwrap_or_default()),
+    }
+}
+
+fn session(mut process: kube::api::AttachedProcess) -> Session {
+    let stdin = process.stdin().map(|w| Box::new(w) as BoxWrite);
+    let stdout = process.stdout().map(|r| Box::new(r) as BoxRead);
+    let stderr = process.stderr().map(|r| Box::new(r) as BoxRead);
+    let status = process.take_status();
+    let done = async move {
+        let exit = match status {
+            Some(status) => exit_of(status.await.as_ref()),
+            None => Exit::Code(0),
+        };
+        let _ = process.join().await;
+        exit
+    };
+    Session {
+        stdin,
+        stdout,
+        stderr,
+        done: Box::pin(done),
+    }
+}
+
+#[async_trait::async_trait]
+impl PodStreams for HostPodStreams {
+    async fn check(&self, pod: &Value, container: &str) -> Result<(), String> {
+        let host = self
+            .api()
+            .get_opt(&self.host_name(pod))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("container not found ({container:?})"))?;
+        let running = host
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.name == container && c.state.as_ref().is_some_and(|s| s.running.is_some())
+                })
+            });
+        if running {
+            Ok(())
+        } else {
+            Err(format!("container not found ({container:?})"))
+        }
+    }
+
+    async fn exec(&self, pod: &Value, opts: &StreamOptions) -> Result<Session, String> {
+        let process = self
+            .api()
+            .exec(
+                &self.host_name(pod),
+                opts.command.clone(),
+                &attach_params(opts),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(session(process))
+    }
+
+    async fn attach(&self, pod: &Value, opts: &StreamOptions) -> Result<Session, String> {
+        let process = self
+            .api()
+            .attach(&self.host_name(pod), &attach_params(opts))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(session(process))
+    }
+
+    async fn portforward(&self, pod: &Value, port: u16) -> Result<Box<dyn Duplex>, String> {
+        let mut forwarder = self
+            .api()
+            .portforward(&self.host_name(pod), &[port])
+            .await
+            .map_err(|e| e.to_string())?;
+        let stream = forwarder
+            .take_stream(port)
+            .ok_or_else(|| format!("no stream for port {port}"))?;
+        // The forwarder drives the connection; it lives as long as the stream is used.
+        tokio::spawn(async move {
+            let _ = forwarder.join().await;
+        });
+        Ok(Box::new(stream))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_codes_come_from_the_status_causes() {
+        let st: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "reason": "NonZeroExitCode", "message": "command terminated with non-zero exit code",
+            "details": {"causes": [{"reason": "ExitCode", "message": "3"}]}}))
+        .unwrap();
+        assert_eq!(exit_of(Some(&st)), Exit::Code(3));
+        let ok: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status =
+            serde_json::from_value(serde_json::json!({"status": "Success"})).unwrap();
+        assert_eq!(exit_of(Some(&ok)), Exit::Code(0));
+        let broken: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status =
+            serde_json::from_value(
+                serde_json::json!({"status": "Failure", "message": "no such file"}),
+            )
+            .unwrap();
+        assert_eq!(exit_of(Some(&broken)), Exit::Error("no such file".into()));
+    }
 
     #[test]
     fn options_carry_over_to_the_host_request() {

@@ -255,6 +255,19 @@ pub fn pod_to_host(vpod: &Value, ctx: &Context) -> Result<Value, TranslateError>
     ] {
         s.remove(field);
     }
+    // Inside, the pod is called by its virtual name (kubelet's hostname rule: a
+    // DNS label, so at most 63 characters).
+    if s.get("hostname")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        let virtual_name = meta_str(vpod, "name").unwrap_or_default();
+        let mut hostname: String = virtual_name.chars().take(names::MAX_NAME).collect();
+        while hostname.ends_with(['-', '.']) {
+            hostname.pop();
+        }
+        s.insert("hostname".into(), json!(hostname));
+    }
     s.insert("automountServiceAccountToken".into(), json!(false));
     s.insert("enableServiceLinks".into(), json!(false));
     if let Some(secrets) = s.get_mut("imagePullSecrets").and_then(Value::as_array_mut) {
@@ -569,6 +582,7 @@ mod tests {
             assert!(spec.get(gone).is_none(), "{gone}");
         }
         assert_eq!(spec["automountServiceAccountToken"], false);
+        assert_eq!(spec["hostname"], "web", "the virtual name inside the pod");
         assert_eq!(spec["enableServiceLinks"], false);
         assert_eq!(
             spec["imagePullSecrets"][0]["name"],

@@ -224,6 +224,11 @@ pub(crate) async fn serve(
                 host_namespace: namespace.clone(),
                 vcluster: args.name.clone(),
             }));
+            cfg.pod_streams = Some(std::sync::Arc::new(vnest_syncer::proxy::HostPodStreams {
+                host: client.clone(),
+                host_namespace: namespace.clone(),
+                vcluster: args.name.clone(),
+            }));
             cfg.host_services = Some(std::sync::Arc::new(
                 vnest_syncer::services::HostServiceAddresses {
                     host: client.clone(),
