@@ -255,6 +255,42 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
                 .success()
         });
     }
+    // Service links come from the virtual namespace's services.
+    let env = jsonpath(
+        host,
+        &["get", "pod", "same-x-default-x-a", "-n", HOST_NS],
+        r#"{.spec.containers[0].env[?(@.name=="WEB_SERVICE_HOST")].value}"#,
+    );
+    assert_eq!(env, virtual_ip);
+    // Someone edits a host pod's labels: they are put back.
+    ok(
+        host,
+        &[
+            "label",
+            "pod",
+            "same-x-default-x-a",
+            "-n",
+            HOST_NS,
+            "run=hacked",
+            "--overwrite",
+        ],
+    );
+    eventually("the host label to be reconciled back", || {
+        jsonpath(
+            host,
+            &["get", "pod", "same-x-default-x-a", "-n", HOST_NS],
+            "{.metadata.labels.run}",
+        ) == "same"
+    });
+    // A label added in the virtual cluster reaches the host pod.
+    ok(&a, &["label", "pod", "same", "tier=edge"]);
+    eventually("the new label on the host pod", || {
+        jsonpath(
+            host,
+            &["get", "pod", "same-x-default-x-a", "-n", HOST_NS],
+            "{.metadata.labels.tier}",
+        ) == "edge"
+    });
     // A 60-character pod name in a 40-character namespace: a hashed 63-character host name.
     let long_ns = "n".repeat(40);
     let long_pod = "p".repeat(60);

@@ -113,6 +113,36 @@ pub fn references(pod: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
     (cms, secrets)
 }
 
+/// The merge patch that brings a host object's labels to exactly the wanted ones and
+/// its annotations to include the wanted ones; `None` when nothing differs.
+pub fn metadata_patch(wanted: &Value, host: &Value) -> Option<Value> {
+    let map = |v: &Value, f: &str| {
+        v.pointer(&format!("/metadata/{f}"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (want_l, have_l) = (map(wanted, "labels"), map(host, "labels"));
+    let (want_a, have_a) = (map(wanted, "annotations"), map(host, "annotations"));
+    let mut patch = json!({"metadata": {}});
+    if want_l != have_l {
+        let mut labels = want_l.clone();
+        for k in have_l.keys().filter(|k| !want_l.contains_key(*k)) {
+            labels.insert(k.clone(), Value::Null);
+        }
+        patch["metadata"]["labels"] = Value::Object(labels);
+    }
+    let changed: serde_json::Map<String, Value> = want_a
+        .iter()
+        .filter(|(k, v)| have_a.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        patch["metadata"]["annotations"] = Value::Object(changed);
+    }
+    (patch["metadata"] != json!({})).then_some(patch)
+}
+
 /// The host secret name carrying a pod's virtual service-account token.
 pub fn token_secret_name(pod: &str, namespace: &str, vcluster: &str) -> String {
     HostName::for_object(&format!("{pod}-sa-token"), namespace, vcluster)
@@ -313,6 +343,18 @@ impl Syncer {
         }
         let mut ctx = self.context();
         ctx.token_secret = self.sync_token(vpod).await;
+        // Service links as kubelet makes them, from the virtual namespace's services
+        // (the host's would be the wrong ones).
+        if vpod.spec.as_ref().and_then(|s| s.enable_service_links) != Some(false) {
+            let services: Vec<Value> = self
+                .vservices
+                .objects
+                .range((ns.clone(), String::new())..)
+                .take_while(|((sns, _), _)| *sns == ns)
+                .map(|(_, svc)| value(svc))
+                .collect();
+            ctx.service_env = translate::service_env(&services);
+        }
         let Ok(mut host) = translate::pod_to_host(&v, &ctx) else {
             return;
         };
@@ -454,6 +496,27 @@ impl Syncer {
             // A leftover of an earlier virtual pod of the same name.
             self.delete_host_pod(&hpod, Some(0)).await;
             return;
+        }
+        // Labels follow the virtual pod exactly (host selectors depend on them), and are
+        // put back when someone edits the host pod's; the annotations the syncer sets
+        // are kept, others on the host are left alone.
+        if let Ok(wanted) = translate::pod_to_host(&value(&vpod), &self.context()) {
+            if let Some(patch) = metadata_patch(&wanted, &hv) {
+                let pp = PatchParams {
+                    field_manager: Some(MANAGER.into()),
+                    ..Default::default()
+                };
+                match self
+                    .host_pods()
+                    .patch(&hname, &pp, &Patch::Merge(&patch))
+                    .await
+                {
+                    Ok(p) => self.hpods.put(p),
+                    Err(e) => {
+                        tracing::debug!(pod = %hname, error = %e, "labels to the host pod failed")
+                    }
+                }
+            }
         }
         // Host -> virtual: the node, then the status.
         let host_node = hpod
@@ -864,6 +927,27 @@ mod tests {
         assert!(pod_security_refusal(Level::Baseline, &plain).is_none());
         assert!(pod_security_refusal(Level::Privileged, &privileged).is_none());
         assert!(pod_security_refusal(Level::Restricted, &plain).is_some());
+    }
+
+    #[test]
+    fn host_labels_are_brought_back_to_the_virtual_ones() {
+        let wanted = json!({"metadata": {"labels": {"app": "web", "vnest.io/managed-by": "a"}, "annotations": {"vnest.io/object-name": "p"}}});
+        let same = json!({"metadata": {"labels": {"app": "web", "vnest.io/managed-by": "a"},
+                                       "annotations": {"vnest.io/object-name": "p", "host.example/x": "1"}}});
+        assert_eq!(
+            metadata_patch(&wanted, &same),
+            None,
+            "host-side annotations stay"
+        );
+        let edited = json!({"metadata": {"labels": {"app": "hacked", "extra": "x", "vnest.io/managed-by": "a"},
+                                         "annotations": {}}});
+        assert_eq!(
+            metadata_patch(&wanted, &edited),
+            Some(
+                json!({"metadata": {"labels": {"app": "web", "extra": null, "vnest.io/managed-by": "a"},
+                                     "annotations": {"vnest.io/object-name": "p"}}})
+            )
+        );
     }
 
     #[test]
