@@ -845,3 +845,240 @@ pub async fn run_host(pods: usize, nodes: usize, json_out: bool) -> anyhow::Resu
     }
     Ok(())
 }
+
+/// The syncer: a virtual control plane (a local process) on a fresh dev host;
+/// `pods` virtual pods through one Deployment to Running in the virtual cluster (wall
+/// time), the latency of each pod from virtual create to host create and from host
+/// Running to virtual Running (both sides watched by this process, one clock), then the
+/// same latency for pods created one at a time on an idle syncer.
+pub async fn run_syncer(pods: usize, nodes: usize, json_out: bool) -> anyhow::Result<()> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::Pod;
+    use std::collections::HashMap;
+    let (_host, host_client) = start_dev_host(nodes).await?;
+    let host_dir = _host.dir.clone();
+    let ns_api: Api<Namespace> = Api::all(host_client.clone());
+    ns_api
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "bench-vc"}}))?,
+        )
+        .await?;
+    let vdir = host_dir.join("virtual");
+    std::fs::create_dir_all(&vdir)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    progress("starting the virtual control plane with its syncer");
+    let child = Command::new(std::env::current_exe()?)
+        .args(["control-plane", "--name", "bench", "--data-dir"])
+        .arg(&vdir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--host-kubeconfig")
+        .arg(host_dir.join("admin.kubeconfig"))
+        .args(["--host-namespace", "bench-vc"])
+        .env("VNEST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start the virtual control plane")?;
+    let virtual_server = ServerProcess {
+        child,
+        dir: vdir.clone(),
+    };
+    let kubeconfig = vdir.join("admin.kubeconfig");
+    let started = Instant::now();
+    let vclient = loop {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("virtual control plane not ready after 30 s");
+        }
+        if kubeconfig.exists() {
+            if let Ok(c) = client_for(&kubeconfig).await {
+                let req = http::Request::get("/readyz").body(Vec::new())?;
+                if c.request_text(req).await.is_ok() {
+                    break c;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // Both sides watched from here: name -> when first seen, when seen Running.
+    #[derive(Default)]
+    struct Seen {
+        created: HashMap<String, Instant>,
+        running: HashMap<String, Instant>,
+    }
+    let follow = |api: Api<Pod>, labels: &'static str, host_side: bool| {
+        let seen = Arc::new(std::sync::Mutex::new(Seen::default()));
+        let out = seen.clone();
+        tokio::spawn(async move {
+            let mut events = kube::runtime::watcher(
+                api,
+                kube::runtime::watcher::Config::default().labels(labels),
+            )
+            .boxed();
+            while let Some(ev) = events.next().await {
+                let Ok(
+                    kube::runtime::watcher::Event::Apply(p)
+                    | kube::runtime::watcher::Event::InitApply(p),
+                ) = ev
+                else {
+                    continue;
+                };
+                let name = if host_side {
+                    p.metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get("vnest.io/object-name").cloned())
+                } else {
+                    p.metadata.name.clone()
+                };
+                let Some(name) = name else { continue };
+                let now = Instant::now();
+                let running = p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+                let mut s = out.lock().unwrap_or_else(|e| e.into_inner());
+                s.created.entry(name.clone()).or_insert(now);
+                if running {
+                    s.running.entry(name).or_insert(now);
+                }
+            }
+        });
+        seen
+    };
+    let vseen = follow(
+        Api::namespaced(vclient.clone(), "default"),
+        "bench in (bulk,idle)",
+        false,
+    );
+    let hseen = follow(
+        Api::namespaced(host_client.clone(), "bench-vc"),
+        "vnest.io/managed-by=bench",
+        true,
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let deployments: Api<Deployment> = Api::namespaced(vclient.clone(), "default");
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "bulk"},
+        "spec": {"replicas": pods, "selector": {"matchLabels": {"bench": "bulk"}},
+                 "template": {"metadata": {"labels": {"bench": "bulk"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+    }))?;
+    progress(&format!("creating a virtual deployment of {pods} pods"));
+    let t0 = Instant::now();
+    deployments.create(&PostParams::default(), &d).await?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let all_running = loop {
+        let n = vseen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .running
+            .len();
+        if n >= pods {
+            break t0.elapsed();
+        }
+        if Instant::now() > deadline {
+            bail!("only {n} of {pods} virtual pods Running after 600 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let latencies = |names: &[String]| -> (Vec<f64>, Vec<f64>) {
+        let v = vseen.lock().unwrap_or_else(|e| e.into_inner());
+        let h = hseen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut down = Vec::new();
+        let mut up = Vec::new();
+        for n in names {
+            if let (Some(vc), Some(hc)) = (v.created.get(n), h.created.get(n)) {
+                down.push(hc.saturating_duration_since(*vc).as_secs_f64() * 1000.0);
+            }
+            if let (Some(hr), Some(vr)) = (h.running.get(n), v.running.get(n)) {
+                up.push(vr.saturating_duration_since(*hr).as_secs_f64() * 1000.0);
+            }
+        }
+        down.sort_by(f64::total_cmp);
+        up.sort_by(f64::total_cmp);
+        (down, up)
+    };
+    let bulk_names: Vec<String> = vseen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .running
+        .keys()
+        .cloned()
+        .collect();
+    let (bulk_down, bulk_up) = latencies(&bulk_names);
+
+    // Idle: single pods, one at a time.
+    progress("creating 50 single pods one at a time on an idle syncer");
+    let pod_api: Api<Pod> = Api::namespaced(vclient.clone(), "default");
+    let mut idle_names = Vec::new();
+    for i in 0..50 {
+        let name = format!("idle-{i}");
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {"bench": "idle"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }))?;
+        pod_api.create(&PostParams::default(), &pod).await?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !vseen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .running
+            .contains_key(&name)
+        {
+            if Instant::now() > deadline {
+                bail!("{name} not Running after 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        idle_names.push(name);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (idle_down, idle_up) = latencies(&idle_names);
+    let rss = rss_kib(virtual_server.child.id())? as f64 / 1024.0;
+    let report = json!({
+        "pods": pods, "nodes": nodes,
+        "all_virtual_running_s": all_running.as_secs_f64(),
+        "bulk_virtual_to_host_create_ms_p50": percentile(&bulk_down, 0.5),
+        "bulk_virtual_to_host_create_ms_p99": percentile(&bulk_down, 0.99),
+        "bulk_host_to_virtual_running_ms_p50": percentile(&bulk_up, 0.5),
+        "bulk_host_to_virtual_running_ms_p99": percentile(&bulk_up, 0.99),
+        "idle_virtual_to_host_create_ms_p50": percentile(&idle_down, 0.5),
+        "idle_virtual_to_host_create_ms_p99": percentile(&idle_down, 0.99),
+        "idle_host_to_virtual_running_ms_p50": percentile(&idle_up, 0.5),
+        "idle_host_to_virtual_running_ms_p99": percentile(&idle_up, 0.99),
+        "virtual_control_plane_rss_mib": rss,
+    });
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("vnest bench syncer ({pods} virtual pods through one Deployment, dev host with {nodes} nodes)");
+        println!(
+            "  virtual create -> all {pods} Running in the virtual cluster  {:>8.2} s",
+            all_running.as_secs_f64()
+        );
+        println!(
+            "  bulk: virtual create -> host create   p50 {:>7.1} ms  p99 {:>7.1} ms",
+            percentile(&bulk_down, 0.5),
+            percentile(&bulk_down, 0.99)
+        );
+        println!(
+            "  bulk: host Running -> virtual Running p50 {:>7.1} ms  p99 {:>7.1} ms",
+            percentile(&bulk_up, 0.5),
+            percentile(&bulk_up, 0.99)
+        );
+        println!(
+            "  idle: virtual create -> host create   p50 {:>7.1} ms  p99 {:>7.1} ms",
+            percentile(&idle_down, 0.5),
+            percentile(&idle_down, 0.99)
+        );
+        println!(
+            "  idle: host Running -> virtual Running p50 {:>7.1} ms  p99 {:>7.1} ms",
+            percentile(&idle_up, 0.5),
+            percentile(&idle_up, 0.99)
+        );
+        println!("  virtual control plane RSS at the end {rss:.1} MiB");
+    }
+    drop(virtual_server);
+    Ok(())
+}

@@ -57,6 +57,18 @@ enum BenchCommand {
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: OutputFormat,
     },
+    /// The syncer: virtual pods through a Deployment to Running, sync latencies.
+    Syncer {
+        /// Virtual pods (replicas of one Deployment).
+        #[arg(long, default_value_t = 1000)]
+        pods: usize,
+        /// Simulated nodes of the dev host underneath.
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
     /// The API server: readiness, memory, creates/s, list and watch latency.
     Api {
         /// Configmaps to create (half with 16 clients, half with 64).
@@ -353,6 +365,30 @@ fn main() -> ExitCode {
             }
         }
         Command::Host(args) => host::main(*args),
+        Command::Bench(BenchCommand::Syncer {
+            pods,
+            nodes,
+            output,
+        }) => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(bench::run_syncer(
+                pods,
+                nodes,
+                matches!(output, OutputFormat::Json),
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Bench(BenchCommand::Host {
             pods,
             nodes,
