@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -148,6 +149,192 @@ pub fn token_secret_name(pod: &str, namespace: &str, vcluster: &str) -> String {
     HostName::for_object(&format!("{pod}-sa-token"), namespace, vcluster)
 }
 
+/// API calls a reconcile leaves to run concurrently with other pods' (nothing in
+/// them needs the syncer's maps).
+pub enum Job {
+    /// Token (unless its secret exists), then the host pod.
+    CreateHostPod {
+        vpod: Box<Pod>,
+        ctx: Context,
+        token_exists: bool,
+        ca: String,
+    },
+    /// Bind the virtual pod to its host pod's node and/or copy the host status.
+    UpdateVirtual {
+        namespace: String,
+        name: String,
+        bind_to: Option<String>,
+        status: Option<Value>,
+    },
+}
+
+/// What a job produced for the syncer's maps.
+enum Done {
+    HostSecret(Box<Secret>),
+    HostPod(Box<Pod>),
+    VirtualPod(Box<Pod>),
+}
+
+/// Requests a virtual service-account token for the pod and stores it in its host
+/// secret; the secret's name.
+async fn create_token_secret(
+    cfg: &SyncerConfig,
+    vpod: &Pod,
+    ca: &str,
+    out: &mut Vec<Done>,
+) -> Option<String> {
+    let ns = vpod.namespace()?;
+    let pod_name = vpod.name_any();
+    let secret_name = token_secret_name(&pod_name, &ns, &cfg.vcluster);
+    let sa = vpod
+        .spec
+        .as_ref()
+        .and_then(|s| s.service_account_name.clone())
+        .unwrap_or_else(|| "default".into());
+    let request = json!({
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 3607 * 24, "boundObjectRef": {
+            "apiVersion": "v1", "kind": "Pod", "name": pod_name, "uid": vpod.uid()}},
+    });
+    let url = format!("/api/v1/namespaces/{ns}/serviceaccounts/{sa}/token");
+    let req = http::Request::post(url)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&request).ok()?)
+        .ok()?;
+    let answer: Value = match cfg.virtual_client.request(req).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(pod = %pod_name, error = %e, "requesting a virtual token failed");
+            return None;
+        }
+    };
+    let token = answer.pointer("/status/token")?.as_str()?.to_string();
+    let mut secret = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": secret_name, "namespace": cfg.host_namespace},
+        "type": "Opaque",
+        "stringData": {"token": token, "ca.crt": ca, "namespace": ns},
+    });
+    let origin = names::Origin {
+        kind: "ServiceAccountToken".into(),
+        namespace: ns.clone(),
+        name: pod_name.clone(),
+        uid: vpod.uid().unwrap_or_default(),
+    };
+    names::mark(&mut secret, &cfg.vcluster, &origin);
+    let secret: Secret = serde_json::from_value(secret).ok()?;
+    let api: Api<Secret> = Api::namespaced(cfg.host_client.clone(), &cfg.host_namespace);
+    match api.create(&PostParams::default(), &secret).await {
+        Ok(s) => {
+            out.push(Done::HostSecret(Box::new(s)));
+            Some(secret_name)
+        }
+        Err(e) if is_status(&e, 409) => Some(secret_name),
+        Err(e) => {
+            tracing::warn!(pod = %pod_name, error = %e, "storing the token on the host failed");
+            None
+        }
+    }
+}
+
+async fn run_job(cfg: SyncerConfig, job: Job) -> Vec<Done> {
+    let mut out = Vec::new();
+    match job {
+        Job::CreateHostPod {
+            vpod,
+            mut ctx,
+            token_exists,
+            ca,
+        } => {
+            let ns = vpod.namespace().unwrap_or_default();
+            ctx.token_secret = if token_exists {
+                Some(token_secret_name(&vpod.name_any(), &ns, &cfg.vcluster))
+            } else {
+                create_token_secret(&cfg, &vpod, &ca, &mut out).await
+            };
+            let Ok(mut host) = translate::pod_to_host(&value(&*vpod), &ctx) else {
+                return out;
+            };
+            if ctx.token_secret.is_none() {
+                // Never let the host fill in a token of its own.
+                for vol in host
+                    .pointer_mut("/spec/volumes")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    let token = vol
+                        .pointer("/projected/sources")
+                        .and_then(Value::as_array)
+                        .is_some_and(|s| {
+                            s.iter().any(|src| src.get("serviceAccountToken").is_some())
+                        });
+                    if token {
+                        let name = vol.get("name").cloned().unwrap_or(Value::Null);
+                        *vol = json!({"name": name, "emptyDir": {}});
+                    }
+                }
+            }
+            let Ok(pod) = serde_json::from_value::<Pod>(host) else {
+                return out;
+            };
+            let params = PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..Default::default()
+            };
+            let api: Api<Pod> = Api::namespaced(cfg.host_client.clone(), &cfg.host_namespace);
+            match api.create(&params, &pod).await {
+                Ok(p) => out.push(Done::HostPod(Box::new(p))),
+                Err(e) if is_status(&e, 409) => {}
+                Err(e) => {
+                    tracing::warn!(pod = %vpod.name_any(), error = %e, "creating the host pod failed")
+                }
+            }
+        }
+        Job::UpdateVirtual {
+            namespace,
+            name,
+            bind_to,
+            status,
+        } => {
+            let vapi: Api<Pod> = Api::namespaced(cfg.virtual_client.clone(), &namespace);
+            if let Some(node) = bind_to {
+                let binding = json!({"apiVersion": "v1", "kind": "Binding",
+                    "metadata": {"name": name, "namespace": namespace},
+                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
+                if let Err(e) = vapi
+                    .create_subresource::<Value, Value>(
+                        "binding",
+                        &name,
+                        &PostParams::default(),
+                        &binding,
+                    )
+                    .await
+                {
+                    tracing::debug!(pod = %name, error = %e, "binding the virtual pod failed");
+                }
+            }
+            if let Some(status) = status {
+                let patch = json!({"status": status});
+                let pp = PatchParams {
+                    field_manager: Some(MANAGER.into()),
+                    ..Default::default()
+                };
+                match vapi.patch_status(&name, &pp, &Patch::Merge(&patch)).await {
+                    Ok(p) => out.push(Done::VirtualPod(Box::new(p))),
+                    Err(e) => {
+                        tracing::debug!(pod = %name, error = %e, "status back to the virtual pod failed")
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How many jobs run at once.
+const CONCURRENT_JOBS: usize = 32;
+
 struct Syncer {
     cfg: SyncerConfig,
     vpods: Store<Pod>,
@@ -262,76 +449,10 @@ impl Syncer {
         }
     }
 
-    /// A service-account token of the virtual cluster for the pod, in a host secret.
-    async fn sync_token(&mut self, vpod: &Pod) -> Option<String> {
-        let ns = vpod.namespace()?;
-        let pod_name = vpod.name_any();
-        let secret_name = token_secret_name(&pod_name, &ns, &self.cfg.vcluster);
-        if self
-            .hsecrets
-            .get(&self.cfg.host_namespace, &secret_name)
-            .is_some()
-        {
-            return Some(secret_name);
-        }
-        let sa = vpod
-            .spec
-            .as_ref()
-            .and_then(|s| s.service_account_name.clone())
-            .unwrap_or_else(|| "default".into());
-        let request = json!({
-            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-            "spec": {"expirationSeconds": 3607 * 24, "boundObjectRef": {
-                "apiVersion": "v1", "kind": "Pod", "name": pod_name, "uid": vpod.uid()}},
-        });
-        let url = format!("/api/v1/namespaces/{ns}/serviceaccounts/{sa}/token");
-        let req = http::Request::post(url)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&request).ok()?)
-            .ok()?;
-        let answer: Value = match self.cfg.virtual_client.request(req).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(pod = %pod_name, error = %e, "requesting a virtual token failed");
-                return None;
-            }
-        };
-        let token = answer.pointer("/status/token")?.as_str()?.to_string();
-        let ca = self
-            .vconfigmaps
-            .get(&ns, "kube-root-ca.crt")
-            .and_then(|c| c.data.as_ref()?.get("ca.crt").cloned())
-            .unwrap_or_default();
-        let mut secret = json!({
-            "apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": secret_name, "namespace": self.cfg.host_namespace},
-            "type": "Opaque",
-            "stringData": {"token": token, "ca.crt": ca, "namespace": ns},
-        });
-        let origin = names::Origin {
-            kind: "ServiceAccountToken".into(),
-            namespace: ns.clone(),
-            name: pod_name.clone(),
-            uid: vpod.uid().unwrap_or_default(),
-        };
-        names::mark(&mut secret, &self.cfg.vcluster, &origin);
-        let secret: Secret = serde_json::from_value(secret).ok()?;
-        let api: Api<Secret> =
-            Api::namespaced(self.cfg.host_client.clone(), &self.cfg.host_namespace);
-        match api.create(&PostParams::default(), &secret).await {
-            Ok(s) => {
-                self.hsecrets.put(s);
-                Some(secret_name)
-            }
-            Err(e) if is_status(&e, 409) => Some(secret_name),
-            Err(e) => {
-                tracing::warn!(pod = %pod_name, error = %e, "storing the token on the host failed");
-                None
-            }
-        }
-    }
-
-    async fn create_host_pod(&mut self, vpod: &Pod) {
+    /// Everything a host pod needs that the syncer's maps hold: its data objects
+    /// synced, its service links, whether its token secret exists. The API calls that
+    /// remain ([`run_job`]) run concurrently with other pods'.
+    async fn prepare_create(&mut self, vpod: &Pod) -> Option<Job> {
         let v = value(vpod);
         let ns = vpod.namespace().unwrap_or_default();
         let (cms, secrets) = references(&v);
@@ -342,7 +463,6 @@ impl Syncer {
             self.sync_data::<Secret>("Secret", &ns, &name).await;
         }
         let mut ctx = self.context();
-        ctx.token_secret = self.sync_token(vpod).await;
         // Service links as kubelet makes them, from the virtual namespace's services
         // (the host's would be the wrong ones).
         if vpod.spec.as_ref().and_then(|s| s.enable_service_links) != Some(false) {
@@ -355,43 +475,22 @@ impl Syncer {
                 .collect();
             ctx.service_env = translate::service_env(&services);
         }
-        let Ok(mut host) = translate::pod_to_host(&v, &ctx) else {
-            return;
-        };
-        if ctx.token_secret.is_none() {
-            // Never let the host fill in a token of its own.
-            if let Some(vols) = host
-                .pointer_mut("/spec/volumes")
-                .and_then(Value::as_array_mut)
-            {
-                for vol in vols.iter_mut() {
-                    let token = vol
-                        .pointer("/projected/sources")
-                        .and_then(Value::as_array)
-                        .is_some_and(|s| {
-                            s.iter().any(|src| src.get("serviceAccountToken").is_some())
-                        });
-                    if token {
-                        let name = vol.get("name").cloned().unwrap_or(Value::Null);
-                        *vol = json!({"name": name, "emptyDir": {}});
-                    }
-                }
-            }
-        }
-        let Ok(pod) = serde_json::from_value::<Pod>(host) else {
-            return;
-        };
-        let params = PostParams {
-            field_manager: Some(MANAGER.into()),
-            ..Default::default()
-        };
-        match self.host_pods().create(&params, &pod).await {
-            Ok(p) => self.hpods.put(p),
-            Err(e) if is_status(&e, 409) => {}
-            Err(e) => {
-                tracing::warn!(pod = %vpod.name_any(), error = %e, "creating the host pod failed")
-            }
-        }
+        let secret_name = token_secret_name(&vpod.name_any(), &ns, &self.cfg.vcluster);
+        let token_exists = self
+            .hsecrets
+            .get(&self.cfg.host_namespace, &secret_name)
+            .is_some();
+        let ca = self
+            .vconfigmaps
+            .get(&ns, "kube-root-ca.crt")
+            .and_then(|c| c.data.as_ref()?.get("ca.crt").cloned())
+            .unwrap_or_default();
+        Some(Job::CreateHostPod {
+            vpod: Box::new(vpod.clone()),
+            ctx,
+            token_exists,
+            ca,
+        })
     }
 
     /// A virtual Node standing for the host node a pod runs on (the syncer may not
@@ -431,7 +530,7 @@ impl Syncer {
         }
     }
 
-    async fn reconcile(&mut self, key: &Key) {
+    async fn reconcile(&mut self, key: &Key) -> Vec<Job> {
         let (ns, name) = key;
         let hname = HostName::for_object(name, ns, &self.cfg.vcluster);
         let hns = self.cfg.host_namespace.clone();
@@ -443,7 +542,7 @@ impl Syncer {
             if let Some(h) = hpod.filter(|h| self.virtual_key(&value(h)).as_ref() == Some(key)) {
                 self.delete_host_pod(&h, None).await;
             }
-            return;
+            return Vec::new();
         };
         if vpod.metadata.deletion_timestamp.is_some() {
             match hpod {
@@ -461,7 +560,7 @@ impl Syncer {
                     let _ = vapi.delete(name, &dp).await;
                 }
             }
-            return;
+            return Vec::new();
         }
         let Some(hpod) = hpod else {
             let ran = vpod
@@ -471,7 +570,7 @@ impl Syncer {
                 .is_some_and(|n| !n.is_empty());
             if let Some(why) = pod_security_refusal(self.cfg.pod_security, &value(&vpod)) {
                 self.refuse(&vpod, &why).await;
-                return;
+                return Vec::new();
             }
             if ran {
                 // Its host pod vanished: the pod failed, as on a lost node.
@@ -482,20 +581,20 @@ impl Syncer {
                     .await;
                 let _ = vapi.delete(name, &DeleteParams::default()).await;
             } else {
-                self.create_host_pod(&vpod).await;
+                return self.prepare_create(&vpod).await.into_iter().collect();
             }
-            return;
+            return Vec::new();
         };
         let hv = value(&hpod);
         let origin_uid = names::origin_of(&hv).map(|o| o.uid);
         if !names::is_managed_by(&hv, &self.cfg.vcluster) {
             tracing::warn!(pod = %hname, "a host pod of that name is not ours; left alone");
-            return;
+            return Vec::new();
         }
         if origin_uid.as_deref() != vpod.uid().as_deref() {
             // A leftover of an earlier virtual pod of the same name.
             self.delete_host_pod(&hpod, Some(0)).await;
-            return;
+            return Vec::new();
         }
         // Labels follow the virtual pod exactly (host selectors depend on them), and are
         // put back when someone edits the host pod's; the annotations the syncer sets
@@ -525,38 +624,24 @@ impl Syncer {
             .and_then(|s| s.node_name.clone())
             .filter(|n| !n.is_empty());
         let virtual_node = vpod.spec.as_ref().and_then(|s| s.node_name.clone());
+        let mut bind_to = None;
         if let (Some(node), None) = (&host_node, &virtual_node) {
             self.ensure_virtual_node(node).await;
-            let binding = json!({"apiVersion": "v1", "kind": "Binding",
-                "metadata": {"name": name, "namespace": ns},
-                "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
-            if let Err(e) = vapi
-                .create_subresource::<Value, Value>(
-                    "binding",
-                    name,
-                    &PostParams::default(),
-                    &binding,
-                )
-                .await
-            {
-                tracing::debug!(pod = %name, error = %e, "binding the virtual pod failed");
-            }
+            bind_to = Some(node.clone());
         }
         let host_status = translate::pod_status_from_host(&hv);
         let virtual_status = value(&vpod).get("status").cloned().unwrap_or(Value::Null);
-        if host_status != virtual_status && host_status != json!({}) {
-            let patch = json!({"status": host_status});
-            let pp = PatchParams {
-                field_manager: Some(MANAGER.into()),
-                ..Default::default()
-            };
-            match vapi.patch_status(name, &pp, &Patch::Merge(&patch)).await {
-                Ok(p) => self.vpods.put(p),
-                Err(e) => {
-                    tracing::debug!(pod = %name, error = %e, "status back to the virtual pod failed")
-                }
-            }
+        let status =
+            (host_status != virtual_status && host_status != json!({})).then_some(host_status);
+        if bind_to.is_none() && status.is_none() {
+            return Vec::new();
         }
+        vec![Job::UpdateVirtual {
+            namespace: ns.clone(),
+            name: name.clone(),
+            bind_to,
+            status,
+        }]
     }
 
     /// Tells the tenant why their pod does not run: a PodScheduled=False condition and
@@ -881,8 +966,22 @@ pub async fn run(cfg: SyncerConfig) {
                 }
             }
         }
+        let mut jobs = Vec::new();
         for key in dirty {
-            s.reconcile(&key).await;
+            jobs.extend(s.reconcile(&key).await);
+        }
+        let cfg = s.cfg.clone();
+        let results: Vec<Vec<Done>> = futures::stream::iter(jobs)
+            .map(|job| run_job(cfg.clone(), job))
+            .buffer_unordered(CONCURRENT_JOBS)
+            .collect()
+            .await;
+        for done in results.into_iter().flatten() {
+            match done {
+                Done::HostSecret(x) => s.hsecrets.put(*x),
+                Done::HostPod(x) => s.hpods.put(*x),
+                Done::VirtualPod(x) => s.vpods.put(*x),
+            }
         }
         for key in dirty_services {
             s.reconcile_service(&key).await;
