@@ -891,7 +891,9 @@ pub async fn run(cfg: SyncerConfig) {
         hservices: Store::default(),
         vnodes: BTreeSet::new(),
     };
-    let mut resync = tokio::time::interval(std::time::Duration::from_secs(10));
+    // Watches relist on their own after errors; the resync only catches what a bug
+    // or a lost event left behind, and costs a reconcile of every pod.
+    let mut resync = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         let mut dirty_services: BTreeSet<Key> = BTreeSet::new();
