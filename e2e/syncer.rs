@@ -160,6 +160,26 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
             "Running"
         );
     }
+    // What the host's scheduler and kubelet said about a pod shows on the virtual pod.
+    let first = &virtual_pods[0];
+    eventually("the host events on the virtual pod", || {
+        let reasons = jsonpath(
+            &a,
+            &[
+                "get",
+                "events",
+                "--field-selector",
+                &format!("involvedObject.name={first}"),
+            ],
+            "{.items[*].reason}",
+        );
+        reasons.contains("Scheduled") && reasons.contains("Started")
+    });
+    let described = ok(&a, &["describe", "pod", first]);
+    assert!(
+        described.contains(&format!("Successfully assigned default/{first} to ")),
+        "{described}"
+    );
     // The nodes those pods run on exist in the virtual cluster.
     let nodes = ok(&a, &["get", "nodes", "-o", "name"]);
     assert!(!nodes.trim().is_empty());

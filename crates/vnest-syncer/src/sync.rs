@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, Pod, Secret, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
@@ -773,6 +773,52 @@ impl Syncer {
         }
     }
 
+    /// Copies a host event about one of this cluster's host pods to its virtual pod
+    /// (created, or its count and last time updated).
+    async fn copy_event(&mut self, e: &Event) {
+        if e.involved_object.kind.as_deref() != Some("Pod") {
+            return;
+        }
+        let host_pod_name = e.involved_object.name.clone().unwrap_or_default();
+        let Some(hpod) = self.hpods.get(&self.cfg.host_namespace, &host_pod_name) else {
+            return;
+        };
+        let hv = value(hpod);
+        if !names::is_managed_by(&hv, &self.cfg.vcluster) {
+            return;
+        }
+        let Some(origin) = names::origin_of(&hv) else {
+            return;
+        };
+        let Some(virtual_event) = translate::event_to_virtual(
+            &value(e),
+            &self.cfg.host_namespace,
+            &host_pod_name,
+            &origin,
+        ) else {
+            return;
+        };
+        let Ok(ev) = serde_json::from_value::<Event>(virtual_event.clone()) else {
+            return;
+        };
+        let api: Api<Event> = Api::namespaced(self.cfg.virtual_client.clone(), &origin.namespace);
+        match api.create(&PostParams::default(), &ev).await {
+            Ok(_) => {}
+            Err(err) if is_status(&err, 409) => {
+                let patch = json!({"count": virtual_event.get("count"), "lastTimestamp": virtual_event.get("lastTimestamp"),
+                                   "message": virtual_event.get("message")});
+                let _ = api
+                    .patch(
+                        &ev.metadata.name.clone().unwrap_or_default(),
+                        &PatchParams::default(),
+                        &Patch::Merge(&patch),
+                    )
+                    .await;
+            }
+            Err(err) => tracing::debug!(error = %err, "copying a host event failed"),
+        }
+    }
+
     async fn delete_host_pod(&mut self, h: &Pod, grace: Option<i64>) {
         let dp = DeleteParams {
             grace_period_seconds: grace.map(|g| g.max(0) as u32),
@@ -875,6 +921,12 @@ pub async fn run(cfg: SyncerConfig) {
     let mut hcms = vnest_controllers::informer::watch_channel_with(hc, &selector);
     let mut hsecrets = vnest_controllers::informer::watch_channel_with(hs, &selector);
     let mut vservices = watch_channel(Api::<Service>::all(cfg.virtual_client.clone()));
+    // Host events (all of the namespace: events carry no markers), from now on.
+    let mut hevents = watch_channel(Api::<Event>::namespaced(
+        cfg.host_client.clone(),
+        &cfg.host_namespace,
+    ));
+    let started_at = k8s_openapi::jiff::Timestamp::now();
     let mut hservices = vnest_controllers::informer::watch_channel_with(
         Api::<Service>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
         &selector,
@@ -897,6 +949,7 @@ pub async fn run(cfg: SyncerConfig) {
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         let mut dirty_services: BTreeSet<Key> = BTreeSet::new();
+        let mut host_events: Vec<Event> = Vec::new();
         let mut data_changed = false;
         tokio::select! {
             Some(ev) = vservices.recv() => dirty_services.extend(touched(s.vservices.apply(ev)).iter().map(key_of)),
@@ -922,6 +975,11 @@ pub async fn run(cfg: SyncerConfig) {
             Some(ev) = vsecrets.recv() => { data_changed |= !touched(s.vsecrets.apply(ev)).is_empty(); }
             Some(ev) = hcms.recv() => { s.hconfigmaps.apply(ev); }
             Some(ev) = hsecrets.recv() => { s.hsecrets.apply(ev); }
+            Some(ev) = hevents.recv() => {
+                if let kube::runtime::watcher::Event::Apply(e) = ev {
+                    host_events.push(e);
+                }
+            }
             _ = resync.tick() => {
                 dirty.extend(s.vpods.objects.keys().cloned());
                 let host_keys: Vec<Key> = s.hpods.objects.values().filter_map(|p| s.virtual_key(&value(p))).collect();
@@ -987,6 +1045,23 @@ pub async fn run(cfg: SyncerConfig) {
         }
         for key in dirty_services {
             s.reconcile_service(&key).await;
+        }
+        while let Ok(ev) = hevents.try_recv() {
+            if let kube::runtime::watcher::Event::Apply(e) = ev {
+                host_events.push(e);
+            }
+        }
+        for e in host_events {
+            // What happened before this start was copied by the previous run.
+            let last = e
+                .last_timestamp
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.event_time.as_ref().map(|t| t.0));
+            if last.is_some_and(|t| t < started_at) {
+                continue;
+            }
+            s.copy_event(&e).await;
         }
         if data_changed {
             s.sync_data_objects().await;

@@ -516,6 +516,60 @@ pub fn service_env(services: &[Value]) -> Vec<(String, String)> {
     out.into_iter().collect()
 }
 
+/// A host event about a host pod, as the virtual cluster shows it: attached to the
+/// virtual pod, in its namespace, host names in the message turned back into virtual
+/// ones. `host_pod` and `origin` name the host pod and its virtual pod.
+pub fn event_to_virtual(
+    event: &Value,
+    host_namespace: &str,
+    host_pod: &str,
+    origin: &Origin,
+) -> Option<Value> {
+    let host_event_name = meta_str(event, "name")?;
+    // `<pod>.<suffix>` on the host; the same suffix on the virtual pod's name.
+    let suffix = host_event_name
+        .strip_prefix(host_pod)
+        .map(|s| s.trim_start_matches('.'))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(host_event_name);
+    let message = event
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .replace(
+            &format!("{host_namespace}/{host_pod}"),
+            &format!("{}/{}", origin.namespace, origin.name),
+        )
+        .replace(host_pod, &origin.name);
+    let mut out = json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("{}.{suffix}", origin.name), "namespace": origin.namespace},
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": origin.name,
+                           "namespace": origin.namespace, "uid": origin.uid},
+        "message": message,
+    });
+    for field in [
+        "reason",
+        "type",
+        "count",
+        "firstTimestamp",
+        "lastTimestamp",
+        "eventTime",
+        "source",
+        "reportingComponent",
+        "reportingInstance",
+        "action",
+    ] {
+        if let Some(v) = event.get(field).filter(|v| !v.is_null()) {
+            out[field] = v.clone();
+        }
+    }
+    if let Some(fp) = event.pointer("/involvedObject/fieldPath") {
+        out["involvedObject"]["fieldPath"] = fp.clone();
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -737,6 +791,30 @@ mod tests {
         assert_eq!(env["REDIS_MASTER_PORT"], "tcp://10.0.0.11:6379");
         assert_eq!(env["REDIS_MASTER_PORT_6379_TCP_ADDR"], "10.0.0.11");
         assert!(service_env(&[json!({"metadata": {"name": "h"}, "spec": {"clusterIP": "None", "ports": [{"port": 1}]}})]).is_empty());
+    }
+
+    #[test]
+    fn host_events_land_on_the_virtual_pod() {
+        let event = json!({"metadata": {"name": "web-x-default-x-dev.18a2b", "namespace": "team-a"},
+            "involvedObject": {"kind": "Pod", "name": "web-x-default-x-dev", "namespace": "team-a"},
+            "reason": "Scheduled", "type": "Normal", "count": 1,
+            "message": "Successfully assigned team-a/web-x-default-x-dev to node-1",
+            "source": {"component": "default-scheduler"}});
+        let origin = Origin {
+            kind: "Pod".into(),
+            namespace: "default".into(),
+            name: "web".into(),
+            uid: "u1".into(),
+        };
+        let v = event_to_virtual(&event, "team-a", "web-x-default-x-dev", &origin).unwrap();
+        assert_eq!(
+            v["metadata"],
+            json!({"name": "web.18a2b", "namespace": "default"})
+        );
+        assert_eq!(v["involvedObject"]["uid"], "u1");
+        assert_eq!(v["message"], "Successfully assigned default/web to node-1");
+        assert_eq!(v["reason"], "Scheduled");
+        assert_eq!(v["source"]["component"], "default-scheduler");
     }
 
     #[test]
