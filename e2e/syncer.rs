@@ -340,6 +340,36 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
     assert_eq!(hosted.len(), 63, "{hosted}");
     assert!(hosted.starts_with(&"p".repeat(52)), "{hosted}");
 
+    // A statefulset's claims cross to the host; the claim goes with its virtual one.
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  replicas: 1\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n    spec:\n      containers:\n      - name: db\n        image: postgres\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n";
+    let path = a.dir.join("db.yaml");
+    std::fs::write(&path, sts).expect("manifest");
+    ok(&a, &["apply", "-f", path.to_str().unwrap_or_default()]);
+    let host_claim = ["get", "pvc", "data-db-0-x-default-x-a", "-n", HOST_NS];
+    eventually("the host claim", || {
+        host.kubectl(&host_claim).status.success()
+    });
+    assert_eq!(
+        jsonpath(host, &host_claim, "{.spec.resources.requests.storage}"),
+        "1Gi"
+    );
+    eventually("the db pod to run", || {
+        jsonpath(&a, &["get", "pod", "db-0"], "{.status.phase}") == "Running"
+    });
+    assert_eq!(
+        jsonpath(
+            host,
+            &["get", "pod", "db-0-x-default-x-a", "-n", HOST_NS],
+            "{.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}"
+        ),
+        "data-db-0-x-default-x-a"
+    );
+    ok(&a, &["delete", "statefulset", "db"]);
+    ok(&a, &["delete", "pvc", "data-db-0", "--wait=false"]);
+    eventually("the host claim to go with the virtual one", || {
+        !host.kubectl(&host_claim).status.success()
+    });
+
     // Logs through the virtual cluster come from the host pod's process.
     ok(
         &a,

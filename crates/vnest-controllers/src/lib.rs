@@ -11,6 +11,7 @@
 //!   StatefulSet and DaemonSet controllers share.
 //! - [`endpoints`]: Endpoints and EndpointSlices of services with selectors.
 //! - [`resourcequota`]: ResourceQuota status (`hard`, and `used` recounted).
+//! - [`volumeprotection`]: releases deleted claims and volumes nothing uses.
 //! - [`informer`], [`pods`], [`nodes`]: the watch-fed maps, pod predicates and node
 //!   placement rules (selectors, affinity, taints) they share.
 
@@ -29,6 +30,7 @@ pub mod resourcequota;
 pub mod revision;
 pub mod serviceaccount;
 pub mod statefulset;
+pub mod volumeprotection;
 
 use std::collections::BTreeSet;
 
@@ -45,6 +47,7 @@ pub const ALL: &[&str] = &[
     "cronjob",
     "endpoints",
     "resourcequota",
+    "volumeprotection",
 ];
 
 /// What the controllers need to know about the cluster.
@@ -100,6 +103,9 @@ pub fn spawn_all(
     }
     if !disabled.contains("resourcequota") {
         tasks.push(tokio::spawn(resourcequota::run(new_client()?)));
+    }
+    if !disabled.contains("volumeprotection") {
+        tasks.push(tokio::spawn(volumeprotection::run(new_client()?)));
     }
     Ok(tasks)
 }

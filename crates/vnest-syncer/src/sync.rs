@@ -9,7 +9,9 @@
 use std::collections::BTreeSet;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Secret, Service,
+};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
@@ -52,6 +54,17 @@ fn is_status(e: &kube::Error, code: u16) -> bool {
 
 fn value<K: serde::Serialize>(obj: &K) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
+}
+
+/// The claims a pod mounts.
+pub fn claim_references(pod: &Value) -> BTreeSet<String> {
+    pod.pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.pointer("/persistentVolumeClaim/claimName")?.as_str())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The configmaps and secrets a pod refers to (volumes, projected sources, env,
@@ -345,6 +358,8 @@ struct Syncer {
     hsecrets: Store<Secret>,
     vservices: Store<Service>,
     hservices: Store<Service>,
+    vclaims: Store<PersistentVolumeClaim>,
+    hclaims: Store<PersistentVolumeClaim>,
     /// Virtual nodes made for host nodes that run this cluster's pods.
     vnodes: BTreeSet<String>,
 }
@@ -461,6 +476,9 @@ impl Syncer {
         }
         for name in secrets {
             self.sync_data::<Secret>("Secret", &ns, &name).await;
+        }
+        for name in claim_references(&v) {
+            self.sync_claim(&ns, &name).await;
         }
         let mut ctx = self.context();
         // Service links as kubelet makes them, from the virtual namespace's services
@@ -773,6 +791,50 @@ impl Syncer {
         }
     }
 
+    /// Creates the host claim of a virtual claim a pod uses, and brings the host's
+    /// status (phase, capacity, access modes) back to the virtual claim.
+    async fn sync_claim(&mut self, ns: &str, name: &str) {
+        let Some(vclaim) = self.vclaims.get(ns, name).map(value) else {
+            return;
+        };
+        let hns = self.cfg.host_namespace.clone();
+        let hname = HostName::for_object(name, ns, &self.cfg.vcluster);
+        let api: Api<PersistentVolumeClaim> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        match self.hclaims.get(&hns, &hname).map(value) {
+            None => {
+                let Ok(host) = translate::claim_to_host(&vclaim, &self.context()) else {
+                    return;
+                };
+                if let Ok(claim) = serde_json::from_value::<PersistentVolumeClaim>(host) {
+                    match api.create(&PostParams::default(), &claim).await {
+                        Ok(c) => self.hclaims.put(c),
+                        Err(e) if is_status(&e, 409) => {}
+                        Err(e) => {
+                            tracing::warn!(claim = %hname, error = %e, "creating the host claim failed")
+                        }
+                    }
+                }
+            }
+            Some(host) if names::is_managed_by(&host, &self.cfg.vcluster) => {
+                let status = host.get("status").cloned().unwrap_or(Value::Null);
+                if !status.is_null() && vclaim.get("status") != Some(&status) {
+                    let vapi: Api<PersistentVolumeClaim> =
+                        Api::namespaced(self.cfg.virtual_client.clone(), ns);
+                    let patch = json!({"status": status});
+                    if let Ok(c) = vapi
+                        .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                    {
+                        self.vclaims.put(c);
+                    }
+                }
+            }
+            Some(_) => {
+                tracing::warn!(claim = %hname, "a host claim of that name is not ours; left alone")
+            }
+        }
+    }
+
     /// Copies a host event about one of this cluster's host pods to its virtual pod
     /// (created, or its count and last time updated).
     async fn copy_event(&mut self, e: &Event) {
@@ -833,6 +895,33 @@ impl Syncer {
             Err(e) if is_status(&e, 404) || is_status(&e, 409) => {}
             Err(e) => {
                 tracing::warn!(pod = %h.name_any(), error = %e, "deleting the host pod failed")
+            }
+        }
+    }
+
+    /// Host claims follow their virtual claims: status back while both exist, the host
+    /// claim deleted with the virtual one (a claim outlives its pods, as in kube).
+    async fn sync_claims(&mut self) {
+        let hns = self.cfg.host_namespace.clone();
+        let keys: Vec<(String, Option<names::Origin>)> = self
+            .hclaims
+            .objects
+            .values()
+            .filter(|c| names::is_managed_by(&value(*c), &self.cfg.vcluster))
+            .map(|c| (c.name_any(), names::origin_of(&value(c))))
+            .collect();
+        let api: Api<PersistentVolumeClaim> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        for (hname, origin) in keys {
+            let Some(o) = origin else { continue };
+            let gone = self
+                .vclaims
+                .get(&o.namespace, &o.name)
+                .is_none_or(|c| c.metadata.deletion_timestamp.is_some());
+            if gone {
+                let _ = api.delete(&hname, &DeleteParams::default()).await;
+                self.hclaims.remove(&hns, &hname);
+            } else {
+                self.sync_claim(&o.namespace, &o.name).await;
             }
         }
     }
@@ -927,6 +1016,13 @@ pub async fn run(cfg: SyncerConfig) {
         &cfg.host_namespace,
     ));
     let started_at = k8s_openapi::jiff::Timestamp::now();
+    let mut vclaims = watch_channel(Api::<PersistentVolumeClaim>::all(
+        cfg.virtual_client.clone(),
+    ));
+    let mut hclaims = vnest_controllers::informer::watch_channel_with(
+        Api::<PersistentVolumeClaim>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
+        &selector,
+    );
     let mut hservices = vnest_controllers::informer::watch_channel_with(
         Api::<Service>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
         &selector,
@@ -941,6 +1037,8 @@ pub async fn run(cfg: SyncerConfig) {
         hsecrets: Store::default(),
         vservices: Store::default(),
         hservices: Store::default(),
+        vclaims: Store::default(),
+        hclaims: Store::default(),
         vnodes: BTreeSet::new(),
     };
     // Watches relist on their own after errors; the resync only catches what a bug
@@ -975,6 +1073,8 @@ pub async fn run(cfg: SyncerConfig) {
             Some(ev) = vsecrets.recv() => { data_changed |= !touched(s.vsecrets.apply(ev)).is_empty(); }
             Some(ev) = hcms.recv() => { s.hconfigmaps.apply(ev); }
             Some(ev) = hsecrets.recv() => { s.hsecrets.apply(ev); }
+            Some(ev) = vclaims.recv() => { data_changed |= !touched(s.vclaims.apply(ev)).is_empty(); }
+            Some(ev) = hclaims.recv() => { data_changed |= !touched(s.hclaims.apply(ev)).is_empty(); }
             Some(ev) = hevents.recv() => {
                 if let kube::runtime::watcher::Event::Apply(e) = ev {
                     host_events.push(e);
@@ -1015,6 +1115,12 @@ pub async fn run(cfg: SyncerConfig) {
         }
         while let Ok(ev) = hsecrets.try_recv() {
             s.hsecrets.apply(ev);
+        }
+        while let Ok(ev) = vclaims.try_recv() {
+            data_changed |= !touched(s.vclaims.apply(ev)).is_empty();
+        }
+        while let Ok(ev) = hclaims.try_recv() {
+            data_changed |= !touched(s.hclaims.apply(ev)).is_empty();
         }
         while let Ok(ev) = vservices.try_recv() {
             dirty_services.extend(touched(s.vservices.apply(ev)).iter().map(key_of));
@@ -1065,6 +1171,7 @@ pub async fn run(cfg: SyncerConfig) {
         }
         if data_changed {
             s.sync_data_objects().await;
+            s.sync_claims().await;
         }
     }
 }

@@ -449,6 +449,23 @@ pub fn data_object_to_host(
     Ok(Value::Object(out))
 }
 
+/// The host PersistentVolumeClaim for a virtual one: renamed, its request and access
+/// modes as asked; the volume is the host's to bind (no volumeName, no selector that
+/// would name virtual labels).
+pub fn claim_to_host(vclaim: &Value, ctx: &Context) -> Result<Value, TranslateError> {
+    let metadata = host_metadata("PersistentVolumeClaim", vclaim, ctx)?;
+    let mut spec = vclaim.get("spec").cloned().unwrap_or_else(|| json!({}));
+    if let Some(s) = spec.as_object_mut() {
+        s.remove("volumeName");
+        s.remove("selector");
+        s.remove("dataSource");
+        s.remove("dataSourceRef");
+    }
+    Ok(
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}),
+    )
+}
+
 /// Service environment variables as kubelet computes them for a namespace's services
 /// (`<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT`, `<NAME>_PORT_<port>_<PROTO>_*`),
 /// from the virtual services (name, clusterIP, ports).
@@ -815,6 +832,18 @@ mod tests {
         assert_eq!(v["message"], "Successfully assigned default/web to node-1");
         assert_eq!(v["reason"], "Scheduled");
         assert_eq!(v["source"]["component"], "default-scheduler");
+    }
+
+    #[test]
+    fn claims_cross_renamed_and_unbound() {
+        let claim = json!({"metadata": {"name": "data-web-0", "namespace": "default", "uid": "c1"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                     "volumeName": "pv-virtual", "storageClassName": "standard"}});
+        let host = claim_to_host(&claim, &ctx()).unwrap();
+        assert_eq!(host["metadata"]["name"], "data-web-0-x-default-x-dev");
+        assert!(host["spec"].get("volumeName").is_none());
+        assert_eq!(host["spec"]["resources"]["requests"]["storage"], "1Gi");
+        assert_eq!(host["spec"]["storageClassName"], "standard");
     }
 
     #[test]

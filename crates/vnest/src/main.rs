@@ -160,7 +160,7 @@ pub(crate) struct ControlPlaneArgs {
     pod_security_level: vnest_api::podsecurity::Level,
     /// Controllers not to run, comma separated: namespace, serviceaccount,
     /// garbagecollector, replicaset, deployment, statefulset, daemonset, job, cronjob,
-    /// endpoints, resourcequota.
+    /// endpoints, resourcequota, volumeprotection.
     #[arg(long, value_delimiter = ',')]
     disable_controllers: Vec<String>,
     /// IPv4 range Service ClusterIPs are allocated from.
