@@ -400,19 +400,12 @@ impl Controller {
         out
     }
 
-    fn history(&self, ds: &DaemonSet) -> Vec<&ControllerRevision> {
-        let uid = ds.metadata.uid.clone().unwrap_or_default();
-        let ns = ds.namespace().unwrap_or_default();
-        let mut revs: Vec<&ControllerRevision> = self
-            .revisions
-            .objects
-            .range((ns.clone(), String::new())..)
-            .take_while(|((rns, _), _)| *rns == ns)
-            .map(|(_, r)| r)
-            .filter(|r| controller_uid(*r, "DaemonSet").as_deref() == Some(uid.as_str()))
-            .collect();
-        revs.sort_by_key(|r| r.revision);
-        revs
+    fn history(&mut self) -> revision::History<'_> {
+        revision::History {
+            client: &self.client,
+            revisions: &mut self.revisions,
+            manager: MANAGER,
+        }
     }
 
     fn owner_of<K: kube::Resource>(&self, obj: &K) -> Option<Key> {
@@ -426,71 +419,6 @@ impl Controller {
             .map(|(k, _)| k.clone())
     }
 
-    /// Records the template as the newest revision; returns its hash.
-    async fn update_revision(&mut self, ds: &DaemonSet) -> Option<String> {
-        let template = ds.spec.as_ref()?.template.clone();
-        let labels = template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        let collision = ds.status.as_ref().and_then(|s| s.collision_count);
-        let history: Vec<ControllerRevision> = self.history(ds).into_iter().cloned().collect();
-        let next = history.last().map(|r| r.revision).unwrap_or(0) + 1;
-        let wanted = revision::new_revision(ds, &template, labels, next, collision);
-        let ns = ds.namespace().unwrap_or_default();
-        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
-        if let Some(same) = history.iter().find(|r| revision::same_data(r, &wanted)) {
-            if Some(same.revision) != history.last().map(|r| r.revision) {
-                let patch = json!({"revision": next});
-                match api
-                    .patch(&same.name_any(), &write_params(), &Patch::Merge(&patch))
-                    .await
-                {
-                    Ok(r) => self.revisions.put(r),
-                    Err(e) => tracing::warn!(error = %e, "renumbering a revision failed"),
-                }
-            }
-            return Some(revision::hash_of(same));
-        }
-        let params = PostParams {
-            field_manager: Some(MANAGER.into()),
-            ..Default::default()
-        };
-        match api.create(&params, &wanted).await {
-            Ok(r) => {
-                let hash = revision::hash_of(&r);
-                self.revisions.put(r);
-                Some(hash)
-            }
-            Err(e) if is_status(&e, 409) => match api.get(&wanted.name_any()).await {
-                Ok(existing)
-                    if revision::same_data(&existing, &wanted)
-                        && controller_uid(&existing, "DaemonSet") == ds.metadata.uid.clone() =>
-                {
-                    let hash = revision::hash_of(&existing);
-                    self.revisions.put(existing);
-                    Some(hash)
-                }
-                _ => {
-                    let sets: Api<DaemonSet> = Api::namespaced(self.client.clone(), &ns);
-                    let patch = json!({"status": {"collisionCount": collision.unwrap_or(0) + 1}});
-                    if let Ok(s) = sets
-                        .patch_status(&ds.name_any(), &write_params(), &Patch::Merge(&patch))
-                        .await
-                    {
-                        self.sets.put(s);
-                    }
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!(ds = %ds.name_any(), error = %e, "recording a revision failed");
-                None
-            }
-        }
-    }
-
     async fn reconcile(&mut self, key: &Key) {
         let Some(ds) = self.sets.get(&key.0, &key.1).cloned() else {
             return;
@@ -498,7 +426,13 @@ impl Controller {
         if ds.metadata.deletion_timestamp.is_some() {
             return;
         }
-        let Some(update_hash) = self.update_revision(&ds).await else {
+        let template = ds
+            .spec
+            .as_ref()
+            .map(|s| s.template.clone())
+            .unwrap_or_default();
+        let collision = ds.status.as_ref().and_then(|s| s.collision_count);
+        let Some(update_hash) = self.history().record(&ds, &template, collision).await else {
             return;
         };
         let nodes: Vec<Node> = self.nodes.objects.values().cloned().collect();
@@ -575,20 +509,7 @@ impl Controller {
             .and_then(|s| s.revision_history_limit)
             .unwrap_or(10)
             .max(0) as usize;
-        let history = self.history(ds);
-        let doomed: Vec<String> = revision::prunable(&history, live, limit)
-            .iter()
-            .map(|r| r.name_any())
-            .collect();
-        let ns = ds.namespace().unwrap_or_default();
-        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
-        for name in doomed {
-            match api.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => self.revisions.remove(&ns, &name),
-                Err(e) if is_status(&e, 404) => self.revisions.remove(&ns, &name),
-                Err(e) => tracing::warn!(revision = %name, error = %e, "pruning history failed"),
-            }
-        }
+        self.history().prune(ds, live, limit).await;
     }
 }
 

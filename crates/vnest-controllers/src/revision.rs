@@ -6,6 +6,8 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
+use std::collections::BTreeSet;
+
 use kube::{Resource, ResourceExt};
 use serde_json::{json, Value};
 
@@ -100,7 +102,7 @@ pub fn same_data(a: &ControllerRevision, b: &ControllerRevision) -> bool {
 /// that no live pod or status still names.
 pub fn prunable<'a>(
     history: &[&'a ControllerRevision],
-    live: &std::collections::BTreeSet<String>,
+    live: &BTreeSet<String>,
     limit: usize,
 ) -> Vec<&'a ControllerRevision> {
     let dead: Vec<&ControllerRevision> = history
@@ -110,6 +112,150 @@ pub fn prunable<'a>(
         .collect();
     let excess = dead.len().saturating_sub(limit);
     dead.into_iter().take(excess).collect()
+}
+
+/// The revision history of one owner (its ControllerRevisions, by revision number),
+/// kept in a controller's map and written through the API.
+pub struct History<'a> {
+    pub client: &'a kube::Client,
+    pub revisions: &'a mut crate::informer::Store<ControllerRevision>,
+    /// The field manager of the controller's writes.
+    pub manager: &'a str,
+}
+
+impl History<'_> {
+    /// The owner's revisions, oldest first.
+    pub fn of<K: Resource<DynamicType = ()>>(&self, owner: &K) -> Vec<ControllerRevision> {
+        let uid = owner.meta().uid.clone().unwrap_or_default();
+        let ns = owner.meta().namespace.clone().unwrap_or_default();
+        let mut revs: Vec<ControllerRevision> = self
+            .revisions
+            .objects
+            .range((ns.clone(), String::new())..)
+            .take_while(|((rns, _), _)| *rns == ns)
+            .map(|(_, r)| r)
+            .filter(|r| {
+                crate::informer::controller_uid(*r, &K::kind(&())).as_deref() == Some(uid.as_str())
+            })
+            .cloned()
+            .collect();
+        revs.sort_by_key(|r| r.revision);
+        revs
+    }
+
+    /// Makes sure `template` is the owner's newest revision (creating it, or
+    /// renumbering an older equal one after a rollback); its hash, or `None` when a
+    /// name collision was counted in the owner's `status.collisionCount` (the next
+    /// attempt hashes differently).
+    pub async fn record<K>(
+        &mut self,
+        owner: &K,
+        template: &PodTemplateSpec,
+        collision_count: Option<i32>,
+    ) -> Option<String>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        use kube::api::{Api, Patch, PatchParams, PostParams};
+        let labels = template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let history = self.of(owner);
+        let next = history.last().map(|r| r.revision).unwrap_or(0) + 1;
+        let wanted = new_revision(owner, template, labels, next, collision_count);
+        let ns = owner.namespace().unwrap_or_default();
+        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
+        let patch_params = PatchParams {
+            field_manager: Some(self.manager.into()),
+            ..Default::default()
+        };
+        if let Some(same) = history.iter().find(|r| same_data(r, &wanted)) {
+            if Some(same.revision) != history.last().map(|r| r.revision) {
+                // A rollback to an older template makes it the newest revision again.
+                let patch = json!({"revision": next});
+                match api
+                    .patch(&same.name_any(), &patch_params, &Patch::Merge(&patch))
+                    .await
+                {
+                    Ok(r) => self.revisions.put(r),
+                    Err(e) => tracing::warn!(error = %e, "renumbering a revision failed"),
+                }
+            }
+            return Some(hash_of(same));
+        }
+        let post = PostParams {
+            field_manager: Some(self.manager.into()),
+            ..Default::default()
+        };
+        let kind = K::kind(&());
+        match api.create(&post, &wanted).await {
+            Ok(r) => {
+                let hash = hash_of(&r);
+                self.revisions.put(r);
+                Some(hash)
+            }
+            Err(e) if crate::informer::is_status(&e, 409) => {
+                match api.get(&wanted.name_any()).await {
+                    Ok(existing)
+                        if same_data(&existing, &wanted)
+                            && crate::informer::controller_uid(&existing, &kind)
+                                == owner.meta().uid =>
+                    {
+                        let hash = hash_of(&existing);
+                        self.revisions.put(existing);
+                        Some(hash)
+                    }
+                    _ => {
+                        // Someone else's revision has our name: count the collision.
+                        let owners: Api<K> = Api::namespaced(self.client.clone(), &ns);
+                        let patch =
+                            json!({"status": {"collisionCount": collision_count.unwrap_or(0) + 1}});
+                        if let Err(e) = owners
+                            .patch_status(&owner.name_any(), &patch_params, &Patch::Merge(&patch))
+                            .await
+                        {
+                            tracing::warn!(error = %e, "counting a revision name collision failed");
+                        }
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(owner = %owner.name_any(), error = %e, "recording a revision failed");
+                None
+            }
+        }
+    }
+
+    /// Deletes the oldest revisions beyond `limit` that nothing `live` names.
+    pub async fn prune<K: Resource<DynamicType = ()>>(
+        &mut self,
+        owner: &K,
+        live: &BTreeSet<String>,
+        limit: usize,
+    ) {
+        use kube::api::{Api, DeleteParams};
+        let history = self.of(owner);
+        let refs: Vec<&ControllerRevision> = history.iter().collect();
+        let doomed: Vec<String> = prunable(&refs, live, limit)
+            .iter()
+            .map(|r| r.name_any())
+            .collect();
+        let ns = owner.meta().namespace.clone().unwrap_or_default();
+        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
+        for name in doomed {
+            match api.delete(&name, &DeleteParams::default()).await {
+                Ok(_) => self.revisions.remove(&ns, &name),
+                Err(e) if crate::informer::is_status(&e, 404) => self.revisions.remove(&ns, &name),
+                Err(e) => tracing::warn!(revision = %name, error = %e, "pruning history failed"),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -398,21 +398,6 @@ impl Controller {
             .collect()
     }
 
-    fn history(&self, set: &StatefulSet) -> Vec<&ControllerRevision> {
-        let uid = set.metadata.uid.clone().unwrap_or_default();
-        let ns = set.namespace().unwrap_or_default();
-        let mut revs: Vec<&ControllerRevision> = self
-            .revisions
-            .objects
-            .range((ns.clone(), String::new())..)
-            .take_while(|((rns, _), _)| *rns == ns)
-            .map(|(_, r)| r)
-            .filter(|r| controller_uid(*r, "StatefulSet").as_deref() == Some(uid.as_str()))
-            .collect();
-        revs.sort_by_key(|r| r.revision);
-        revs
-    }
-
     /// The sets a pod, claim or revision event concerns.
     fn owner_of<K: kube::Resource>(&self, obj: &K) -> Option<Key> {
         let uid = controller_uid(obj, "StatefulSet")?;
@@ -452,72 +437,11 @@ impl Controller {
             .collect()
     }
 
-    /// Makes sure the set's template is recorded as its newest revision; returns the
-    /// update revision's hash, or None when it must wait (a name collision counted).
-    async fn update_revision(&mut self, set: &StatefulSet) -> Option<String> {
-        let template = set.spec.as_ref()?.template.clone();
-        let labels = template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        let collision = set.status.as_ref().and_then(|s| s.collision_count);
-        let history: Vec<ControllerRevision> = self.history(set).into_iter().cloned().collect();
-        let next = history.last().map(|r| r.revision).unwrap_or(0) + 1;
-        let wanted = revision::new_revision(set, &template, labels, next, collision);
-        let ns = set.namespace().unwrap_or_default();
-        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
-        if let Some(same) = history.iter().find(|r| revision::same_data(r, &wanted)) {
-            if Some(same.revision) != history.last().map(|r| r.revision) {
-                // A rollback to an older template makes it the newest revision again.
-                let patch = json!({"revision": next});
-                match api
-                    .patch(&same.name_any(), &write_params(), &Patch::Merge(&patch))
-                    .await
-                {
-                    Ok(r) => self.revisions.put(r),
-                    Err(e) => tracing::warn!(error = %e, "renumbering a revision failed"),
-                }
-            }
-            return Some(revision::hash_of(same));
-        }
-        match api.create(&create_params(), &wanted).await {
-            Ok(r) => {
-                let hash = revision::hash_of(&r);
-                self.revisions.put(r);
-                Some(hash)
-            }
-            Err(e) if is_status(&e, 409) => {
-                match api.get(&wanted.name_any()).await {
-                    Ok(existing)
-                        if revision::same_data(&existing, &wanted)
-                            && controller_uid(&existing, "StatefulSet")
-                                == set.metadata.uid.clone() =>
-                    {
-                        let hash = revision::hash_of(&existing);
-                        self.revisions.put(existing);
-                        Some(hash)
-                    }
-                    _ => {
-                        // Someone else's revision has our name: count the collision so
-                        // the next hash differs.
-                        let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), &ns);
-                        let patch =
-                            json!({"status": {"collisionCount": collision.unwrap_or(0) + 1}});
-                        if let Ok(s) = sets
-                            .patch_status(&set.name_any(), &write_params(), &Patch::Merge(&patch))
-                            .await
-                        {
-                            self.sets.put(s);
-                        }
-                        None
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(set = %set.name_any(), error = %e, "recording a revision failed");
-                None
-            }
+    fn history(&mut self) -> revision::History<'_> {
+        revision::History {
+            client: &self.client,
+            revisions: &mut self.revisions,
+            manager: MANAGER,
         }
     }
 
@@ -597,10 +521,16 @@ impl Controller {
             return;
         }
         self.adopt(&set).await;
-        let Some(update_hash) = self.update_revision(&set).await else {
+        let template = set
+            .spec
+            .as_ref()
+            .map(|s| s.template.clone())
+            .unwrap_or_default();
+        let collision = set.status.as_ref().and_then(|s| s.collision_count);
+        let Some(update_hash) = self.history().record(&set, &template, collision).await else {
             return;
         };
-        let history: Vec<ControllerRevision> = self.history(&set).into_iter().cloned().collect();
+        let history = self.history().of(&set);
         let name = set.name_any();
         let current = set
             .status
@@ -708,20 +638,7 @@ impl Controller {
             .max(0) as usize;
         live.extend(status.current_revision.clone());
         live.extend(status.update_revision.clone());
-        let history = self.history(set);
-        let doomed: Vec<String> = revision::prunable(&history, &live, limit)
-            .iter()
-            .map(|r| r.name_any())
-            .collect();
-        let ns = set.namespace().unwrap_or_default();
-        let api: Api<ControllerRevision> = Api::namespaced(self.client.clone(), &ns);
-        for name in doomed {
-            match api.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => self.revisions.remove(&ns, &name),
-                Err(e) if is_status(&e, 404) => self.revisions.remove(&ns, &name),
-                Err(e) => tracing::warn!(revision = %name, error = %e, "pruning history failed"),
-            }
-        }
+        self.history().prune(set, &live, limit).await;
     }
 
     fn pod_touched(&self, p: &Pod, dirty: &mut BTreeSet<Key>) {
