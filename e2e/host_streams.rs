@@ -5,12 +5,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, Shared};
+use common::{free_port, http_get, port_forward, stderr, stdout, wait_listening, Shared};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, AttachParams};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,13 +33,6 @@ fn kubectls() -> Vec<(&'static str, &'static str, Env)> {
             ],
         ),
     ]
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn kubectl(
@@ -124,100 +116,6 @@ fn wait_running(cp: &Shared, ns: &str, pod: &str) {
             "--timeout=60s",
         ],
     );
-}
-
-/// Waits until the pod's server listens (pods' processes share the host loopback).
-/// kubectl port-forward gives up on the first connection the pod refuses, as it does
-/// against kube.
-fn wait_listening(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// `GET /path` over HTTP/1.0 through a local port, retried while the server starts.
-fn http_get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let attempt = (|| -> std::io::Result<String> {
-            let mut s = TcpStream::connect(("127.0.0.1", port))?;
-            s.set_read_timeout(Some(Duration::from_secs(10)))?;
-            s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())?;
-            let mut out = String::new();
-            s.read_to_string(&mut out)?;
-            Ok(out)
-        })();
-        match attempt {
-            Ok(body) if body.starts_with("HTTP/1.0 200") => return body,
-            other => {
-                assert!(
-                    Instant::now() < deadline,
-                    "GET {path} through port {port}: {other:?}"
-                );
-                std::thread::sleep(Duration::from_millis(300));
-            }
-        }
-    }
-}
-
-/// Runs `kubectl port-forward` until dropped (its stdout stays open: it writes a line
-/// per connection, and a closed pipe would kill it).
-struct PortForward(
-    std::process::Child,
-    #[allow(dead_code)] std::process::ChildStdout,
-);
-
-impl Drop for PortForward {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn port_forward(
-    cp: &Shared,
-    bin: &str,
-    env: &[(&str, &str)],
-    ns: &str,
-    pod: &str,
-    remote: u16,
-) -> (PortForward, u16) {
-    let local = free_port();
-    let mut child = Command::new(bin)
-        .args([
-            "port-forward",
-            "-n",
-            ns,
-            &format!("pod/{pod}"),
-            &format!("{local}:{remote}"),
-        ])
-        .env("KUBECONFIG", &cp.kubeconfig)
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kubectl port-forward");
-    let mut out = child.stdout.take().expect("stdout");
-    // Wait for "Forwarding from 127.0.0.1:LOCAL -> REMOTE".
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains("Forwarding from") {
-        match out.read(&mut byte) {
-            Ok(1) => seen.push(byte[0]),
-            _ => {
-                let _ = child.kill();
-                panic!(
-                    "{bin} port-forward ended: {}",
-                    String::from_utf8_lossy(&seen)
-                )
-            }
-        }
-    }
-    (PortForward(child, out), local)
 }
 
 #[test]

@@ -7,12 +7,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, ControlPlane, Shared};
+use common::{
+    free_port, http_get, port_forward, stderr, stdout, wait_listening, ControlPlane, Shared,
+};
 
 const HOST_NS: &str = "vc-e2e";
 
@@ -615,47 +617,6 @@ fn after_a_kill_the_syncer_converges_without_duplicates_or_leftovers() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// `kubectl port-forward` until dropped (its stdout stays open: a closed pipe kills it).
-struct PortForward(
-    std::process::Child,
-    #[allow(dead_code)] std::process::ChildStdout,
-);
-
-impl Drop for PortForward {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn http_get(port: u16) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let attempt = (|| -> std::io::Result<String> {
-            let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
-            s.set_read_timeout(Some(Duration::from_secs(10)))?;
-            s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")?;
-            let mut out = String::new();
-            s.read_to_string(&mut out)?;
-            Ok(out)
-        })();
-        match attempt {
-            Ok(body) if body.starts_with("HTTP/1.0 200") => return body,
-            other => {
-                assert!(Instant::now() < deadline, "GET / through {port}: {other:?}");
-                std::thread::sleep(Duration::from_millis(300));
-            }
-        }
-    }
-}
-
 #[test]
 fn exec_and_port_forward_reach_the_host_pod_through_the_virtual_cluster() {
     const NS: &str = "vc-streams";
@@ -685,11 +646,7 @@ fn exec_and_port_forward_reach_the_host_pod_through_the_virtual_cluster() {
         jsonpath(&cp, &["get", "pod", "srv"], "{.status.phase}") == "Running"
     });
     // The pod's process listens on the host loopback once it has started.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_listening(port);
     let runs: [(&str, Vec<(&str, &str)>); 3] = [
         ("kubectl", vec![]),
         ("/usr/lib/google-cloud-sdk/bin/kubectl.1.31", vec![]),
@@ -738,33 +695,8 @@ fn exec_and_port_forward_reach_the_host_pod_through_the_virtual_cluster() {
             .expect("kubectl exec -i");
         assert_eq!(stdout(&input), "through two clusters\n", "{bin} {env:?}");
 
-        let local = free_port();
-        let mut child = Command::new(bin)
-            .args(["port-forward", "pod/srv", &format!("{local}:{port}")])
-            .env("KUBECONFIG", &cp.kubeconfig)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kubectl port-forward");
-        let mut out = child.stdout.take().expect("stdout");
-        let mut seen = Vec::new();
-        let mut byte = [0u8; 1];
-        while !String::from_utf8_lossy(&seen).contains("Forwarding from") {
-            match out.read(&mut byte) {
-                Ok(1) => seen.push(byte[0]),
-                _ => {
-                    let _ = child.kill();
-                    panic!(
-                        "{bin} port-forward ended: {}",
-                        String::from_utf8_lossy(&seen)
-                    );
-                }
-            }
-        }
-        let _forward = PortForward(child, out);
-        let page = http_get(local);
+        let (_forward, local) = port_forward(&cp, bin, env, "default", "srv", port);
+        let page = http_get(local, "/");
         assert!(page.contains("Directory listing"), "{bin} {env:?}: {page}");
     }
 }

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -29,7 +30,7 @@ impl Drop for ControlPlane {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -280,4 +281,98 @@ pub fn ok(cp: &Shared, args: &[&str]) -> String {
 pub fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Waits until the pod's server listens (pods' processes share the host loopback).
+/// kubectl port-forward gives up on the first connection the pod refuses, as it does
+/// against kube.
+pub fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `GET /path` over HTTP/1.0 through a local port, retried while the server starts.
+pub fn http_get(port: u16, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut s = TcpStream::connect(("127.0.0.1", port))?;
+            s.set_read_timeout(Some(Duration::from_secs(10)))?;
+            s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())?;
+            let mut out = String::new();
+            s.read_to_string(&mut out)?;
+            Ok(out)
+        })();
+        match attempt {
+            Ok(body) if body.starts_with("HTTP/1.0 200") => return body,
+            other => {
+                assert!(
+                    Instant::now() < deadline,
+                    "GET {path} through port {port}: {other:?}"
+                );
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+    }
+}
+
+/// Runs `kubectl port-forward` until dropped (its stdout stays open: it writes a line
+/// per connection, and a closed pipe would kill it).
+pub struct PortForward(
+    pub std::process::Child,
+    #[allow(dead_code)] pub std::process::ChildStdout,
+);
+
+impl Drop for PortForward {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn port_forward(
+    cp: &Shared,
+    bin: &str,
+    env: &[(&str, &str)],
+    ns: &str,
+    pod: &str,
+    remote: u16,
+) -> (PortForward, u16) {
+    let local = free_port();
+    let mut child = Command::new(bin)
+        .args([
+            "port-forward",
+            "-n",
+            ns,
+            &format!("pod/{pod}"),
+            &format!("{local}:{remote}"),
+        ])
+        .env("KUBECONFIG", &cp.kubeconfig)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl port-forward");
+    let mut out = child.stdout.take().expect("stdout");
+    // Wait for "Forwarding from 127.0.0.1:LOCAL -> REMOTE".
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("Forwarding from") {
+        match out.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => {
+                let _ = child.kill();
+                panic!(
+                    "{bin} port-forward ended: {}",
+                    String::from_utf8_lossy(&seen)
+                )
+            }
+        }
+    }
+    (PortForward(child, out), local)
 }

@@ -506,6 +506,26 @@ async fn rbac_overhead(admin: &Client, kubeconfig: &Path) -> anyhow::Result<(f64
 /// `vnest bench host`: a dev host with `nodes` simulated nodes; `pods` pods created
 /// through one Deployment. Reports the time from the create to every pod bound and
 /// to every pod Running (and the Deployment available), and the scheduler's binds/s.
+/// A client of a server this benchmark started, once its kubeconfig is written and
+/// /readyz answers (30 s at most).
+async fn wait_ready(kubeconfig: &Path, what: &str) -> anyhow::Result<Client> {
+    let started = Instant::now();
+    loop {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("{what} not ready after 30 s");
+        }
+        if kubeconfig.exists() {
+            if let Ok(c) = client_for(kubeconfig).await {
+                let req = http::Request::get("/readyz").body(Vec::new())?;
+                if c.request_text(req).await.is_ok() {
+                    return Ok(c);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Starts a fresh dev host with `nodes` nodes and waits until its nodes are registered.
 async fn start_dev_host(nodes: usize) -> anyhow::Result<(ServerProcess, Client)> {
     let exe = std::env::current_exe()?;
@@ -534,22 +554,7 @@ async fn start_dev_host(nodes: usize) -> anyhow::Result<(ServerProcess, Client)>
         child,
         dir: dir.clone(),
     };
-    let kubeconfig = dir.join("admin.kubeconfig");
-    let started = Instant::now();
-    let client = loop {
-        if started.elapsed() > Duration::from_secs(30) {
-            bail!("dev host not ready after 30 s");
-        }
-        if kubeconfig.exists() {
-            if let Ok(c) = client_for(&kubeconfig).await {
-                let req = http::Request::get("/readyz").body(Vec::new())?;
-                if c.request_text(req).await.is_ok() {
-                    break c;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let client = wait_ready(&dir.join("admin.kubeconfig"), "dev host").await?;
     let node_api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
     while node_api.list(&ListParams::default()).await?.items.len() < nodes {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -886,22 +891,7 @@ pub async fn run_syncer(pods: usize, nodes: usize, json_out: bool) -> anyhow::Re
         child,
         dir: vdir.clone(),
     };
-    let kubeconfig = vdir.join("admin.kubeconfig");
-    let started = Instant::now();
-    let vclient = loop {
-        if started.elapsed() > Duration::from_secs(30) {
-            bail!("virtual control plane not ready after 30 s");
-        }
-        if kubeconfig.exists() {
-            if let Ok(c) = client_for(&kubeconfig).await {
-                let req = http::Request::get("/readyz").body(Vec::new())?;
-                if c.request_text(req).await.is_ok() {
-                    break c;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let vclient = wait_ready(&vdir.join("admin.kubeconfig"), "virtual control plane").await?;
     // Both sides watched from here: name -> when first seen, when seen Running.
     #[derive(Default)]
     struct Seen {

@@ -343,92 +343,52 @@ fn main() -> ExitCode {
             objects,
             watchers,
             output,
-        }) => {
-            let rt = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let opts = bench::ApiBenchOptions {
-                objects,
-                watchers,
-                json: matches!(output, OutputFormat::Json),
-            };
-            match rt.block_on(bench::run_api(opts)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        }) => block_on(bench::run_api(bench::ApiBenchOptions {
+            objects,
+            watchers,
+            json: matches!(output, OutputFormat::Json),
+        })),
         Command::Host(args) => host::main(*args),
         Command::Bench(BenchCommand::Syncer {
             pods,
             nodes,
             output,
-        }) => {
-            let rt = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(bench::run_syncer(
-                pods,
-                nodes,
-                matches!(output, OutputFormat::Json),
-            )) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        }) => block_on(bench::run_syncer(
+            pods,
+            nodes,
+            matches!(output, OutputFormat::Json),
+        )),
         Command::Bench(BenchCommand::Host {
             pods,
             nodes,
             output,
-        }) => {
-            let rt = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(bench::run_host(
-                pods,
-                nodes,
-                matches!(output, OutputFormat::Json),
-            )) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        }) => block_on(bench::run_host(
+            pods,
+            nodes,
+            matches!(output, OutputFormat::Json),
+        )),
         Command::ControlPlane(args) => {
             init_logging();
-            let rt = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match rt.block_on(control_plane(args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            block_on(control_plane(args))
+        }
+    }
+}
+
+/// Runs a command's future on a fresh runtime; its error, if any, on stderr and as
+/// exit code 1.
+fn block_on(job: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(job) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }
