@@ -246,6 +246,22 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
     });
     assert_eq!(jsonpath(host, &host_svc, "{.spec.clusterIP}"), virtual_ip);
 
+    // A service without a selector: its hand-written endpoints cross too, and go
+    // with it.
+    let manual = "apiVersion: v1\nkind: Service\nmetadata:\n  name: ext\nspec:\n  ports:\n  - port: 5432\n---\napiVersion: v1\nkind: Endpoints\nmetadata:\n  name: ext\nsubsets:\n- addresses:\n  - ip: 192.0.2.10\n  ports:\n  - port: 5432\n";
+    let path = a.dir.join("ext.yaml");
+    std::fs::write(&path, manual).expect("manifest");
+    ok(&a, &["apply", "-f", path.to_str().unwrap_or_default()]);
+    let host_ep = ["get", "endpoints", "ext-x-default-x-a", "-n", HOST_NS];
+    eventually("the hand-written endpoints on the host", || {
+        host.kubectl(&host_ep).status.success()
+            && jsonpath(host, &host_ep, "{.subsets[0].addresses[0].ip}") == "192.0.2.10"
+    });
+    ok(&a, &["delete", "service", "ext"]);
+    eventually("the host endpoints to go with the service", || {
+        !host.kubectl(&host_ep).status.success()
+    });
+
     // Configmap and secret cross renamed, and follow updates.
     let cm = ["get", "configmap", "settings-x-default-x-a", "-n", HOST_NS];
     assert_eq!(jsonpath(host, &cm, "{.data.greeting}"), "hi");

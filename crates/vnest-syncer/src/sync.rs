@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Secret, Service,
+    ConfigMap, Endpoints, Event, Node, PersistentVolumeClaim, Pod, Secret, Service,
 };
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -360,6 +360,8 @@ struct Syncer {
     hservices: Store<Service>,
     vclaims: Store<PersistentVolumeClaim>,
     hclaims: Store<PersistentVolumeClaim>,
+    vendpoints: Store<Endpoints>,
+    hendpoints: Store<Endpoints>,
     /// Virtual nodes made for host nodes that run this cluster's pods.
     vnodes: BTreeSet<String>,
 }
@@ -789,6 +791,67 @@ impl Syncer {
             }
             (None, None) => {}
         }
+        self.reconcile_manual_endpoints(key).await;
+    }
+
+    /// A virtual Service without a selector has hand-written Endpoints: they cross to
+    /// the host (the host's endpoints controller leaves such services alone too), and
+    /// go with the Service.
+    async fn reconcile_manual_endpoints(&mut self, key: &Key) {
+        let (ns, name) = key;
+        let hns = self.cfg.host_namespace.clone();
+        let hname = crate::services::host_name(ns, name, &self.cfg.vcluster);
+        let api: Api<Endpoints> = Api::namespaced(self.cfg.host_client.clone(), &hns);
+        let manual = self.vservices.get(ns, name).is_some_and(|svc| {
+            svc.spec.as_ref().is_some_and(|s| {
+                s.selector.as_ref().is_none_or(|sel| sel.is_empty())
+                    && s.type_.as_deref() != Some("ExternalName")
+            })
+        });
+        // Only Endpoints the syncer wrote: the host's endpoints controller copies a
+        // Service's labels (markers included) onto the Endpoints it maintains.
+        let host = self
+            .hendpoints
+            .get(&hns, &hname)
+            .map(value)
+            .filter(|h| names::origin_of(h).is_some_and(|o| o.kind == "Endpoints"));
+        let wanted = manual
+            .then(|| self.vendpoints.get(ns, name).map(value))
+            .flatten()
+            .and_then(|v| translate::endpoints_to_host(&v, &self.context()).ok());
+        match (wanted, host) {
+            (Some(w), None) => {
+                if let Ok(ep) = serde_json::from_value::<Endpoints>(w) {
+                    match api.create(&PostParams::default(), &ep).await {
+                        Ok(e) => self.hendpoints.put(e),
+                        Err(e) if is_status(&e, 409) => {}
+                        Err(e) => {
+                            tracing::warn!(endpoints = %hname, error = %e, "creating host endpoints failed")
+                        }
+                    }
+                }
+            }
+            (Some(mut w), Some(h)) => {
+                if names::is_managed_by(&h, &self.cfg.vcluster)
+                    && w.get("subsets") != h.get("subsets")
+                {
+                    w["metadata"]["resourceVersion"] = h["metadata"]["resourceVersion"].clone();
+                    if let Ok(ep) = serde_json::from_value::<Endpoints>(w) {
+                        match api.replace(&hname, &PostParams::default(), &ep).await {
+                            Ok(e) => self.hendpoints.put(e),
+                            Err(e) => {
+                                tracing::debug!(endpoints = %hname, error = %e, "updating host endpoints failed")
+                            }
+                        }
+                    }
+                }
+            }
+            (None, Some(h)) if names::is_managed_by(&h, &self.cfg.vcluster) => {
+                let _ = api.delete(&hname, &DeleteParams::default()).await;
+                self.hendpoints.remove(&hns, &hname);
+            }
+            _ => {}
+        }
     }
 
     /// Creates the host claim of a virtual claim a pod uses, and brings the host's
@@ -1019,6 +1082,11 @@ pub async fn run(cfg: SyncerConfig) {
     let mut vclaims = watch_channel(Api::<PersistentVolumeClaim>::all(
         cfg.virtual_client.clone(),
     ));
+    let mut vendpoints = watch_channel(Api::<Endpoints>::all(cfg.virtual_client.clone()));
+    let mut hendpoints = vnest_controllers::informer::watch_channel_with(
+        Api::<Endpoints>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
+        &selector,
+    );
     let mut hclaims = vnest_controllers::informer::watch_channel_with(
         Api::<PersistentVolumeClaim>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
         &selector,
@@ -1039,6 +1107,8 @@ pub async fn run(cfg: SyncerConfig) {
         hservices: Store::default(),
         vclaims: Store::default(),
         hclaims: Store::default(),
+        vendpoints: Store::default(),
+        hendpoints: Store::default(),
         vnodes: BTreeSet::new(),
     };
     // Watches relist on their own after errors; the resync only catches what a bug
@@ -1074,6 +1144,14 @@ pub async fn run(cfg: SyncerConfig) {
             Some(ev) = hcms.recv() => { s.hconfigmaps.apply(ev); }
             Some(ev) = hsecrets.recv() => { s.hsecrets.apply(ev); }
             Some(ev) = vclaims.recv() => { data_changed |= !touched(s.vclaims.apply(ev)).is_empty(); }
+            Some(ev) = vendpoints.recv() => dirty_services.extend(touched(s.vendpoints.apply(ev)).iter().map(key_of)),
+            Some(ev) = hendpoints.recv() => {
+                for e in touched(s.hendpoints.apply(ev)) {
+                    if let Some(o) = names::origin_of(&value(&e)) {
+                        dirty_services.insert((o.namespace, o.name));
+                    }
+                }
+            }
             Some(ev) = hclaims.recv() => { data_changed |= !touched(s.hclaims.apply(ev)).is_empty(); }
             Some(ev) = hevents.recv() => {
                 if let kube::runtime::watcher::Event::Apply(e) = ev {
@@ -1115,6 +1193,16 @@ pub async fn run(cfg: SyncerConfig) {
         }
         while let Ok(ev) = hsecrets.try_recv() {
             s.hsecrets.apply(ev);
+        }
+        while let Ok(ev) = vendpoints.try_recv() {
+            dirty_services.extend(touched(s.vendpoints.apply(ev)).iter().map(key_of));
+        }
+        while let Ok(ev) = hendpoints.try_recv() {
+            for e in touched(s.hendpoints.apply(ev)) {
+                if let Some(o) = names::origin_of(&value(&e)) {
+                    dirty_services.insert((o.namespace, o.name));
+                }
+            }
         }
         while let Ok(ev) = vclaims.try_recv() {
             data_changed |= !touched(s.vclaims.apply(ev)).is_empty();

@@ -466,6 +466,33 @@ pub fn claim_to_host(vclaim: &Value, ctx: &Context) -> Result<Value, TranslateEr
     )
 }
 
+/// The host Endpoints of a virtual Service without a selector (whose endpoints the
+/// tenant writes by hand): renamed, addresses kept, references to virtual pods
+/// dropped (they mean nothing on the host).
+pub fn endpoints_to_host(vendpoints: &Value, ctx: &Context) -> Result<Value, TranslateError> {
+    let metadata = host_metadata("Endpoints", vendpoints, ctx)?;
+    let mut subsets = vendpoints
+        .get("subsets")
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    for subset in subsets.as_array_mut().into_iter().flatten() {
+        for list in ["addresses", "notReadyAddresses"] {
+            for a in subset
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(a) = a.as_object_mut() {
+                    a.remove("targetRef");
+                    a.remove("nodeName");
+                }
+            }
+        }
+    }
+    Ok(json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": metadata, "subsets": subsets}))
+}
+
 /// Service environment variables as kubelet computes them for a namespace's services
 /// (`<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT`, `<NAME>_PORT_<port>_<PROTO>_*`),
 /// from the virtual services (name, clusterIP, ports).
@@ -844,6 +871,19 @@ mod tests {
         assert!(host["spec"].get("volumeName").is_none());
         assert_eq!(host["spec"]["resources"]["requests"]["storage"], "1Gi");
         assert_eq!(host["spec"]["storageClassName"], "standard");
+    }
+
+    #[test]
+    fn hand_written_endpoints_cross_without_pod_references() {
+        let ep = json!({"metadata": {"name": "db", "namespace": "default", "uid": "e1"},
+            "subsets": [{"addresses": [{"ip": "192.0.2.10", "targetRef": {"kind": "Pod", "name": "x"}, "nodeName": "n"}],
+                         "ports": [{"port": 5432}]}]});
+        let host = endpoints_to_host(&ep, &ctx()).unwrap();
+        assert_eq!(host["metadata"]["name"], "db-x-default-x-dev");
+        assert_eq!(
+            host["subsets"],
+            json!([{"addresses": [{"ip": "192.0.2.10"}], "ports": [{"port": 5432}]}])
+        );
     }
 
     #[test]
