@@ -831,17 +831,16 @@ impl Syncer {
                     }
                 }
             }
-            (Some(mut w), Some(h)) => {
+            (Some(mut w), Some(h))
                 if names::is_managed_by(&h, &self.cfg.vcluster)
-                    && w.get("subsets") != h.get("subsets")
-                {
-                    w["metadata"]["resourceVersion"] = h["metadata"]["resourceVersion"].clone();
-                    if let Ok(ep) = serde_json::from_value::<Endpoints>(w) {
-                        match api.replace(&hname, &PostParams::default(), &ep).await {
-                            Ok(e) => self.hendpoints.put(e),
-                            Err(e) => {
-                                tracing::debug!(endpoints = %hname, error = %e, "updating host endpoints failed")
-                            }
+                    && w.get("subsets") != h.get("subsets") =>
+            {
+                w["metadata"]["resourceVersion"] = h["metadata"]["resourceVersion"].clone();
+                if let Ok(ep) = serde_json::from_value::<Endpoints>(w) {
+                    match api.replace(&hname, &PostParams::default(), &ep).await {
+                        Ok(e) => self.hendpoints.put(e),
+                        Err(e) => {
+                            tracing::debug!(endpoints = %hname, error = %e, "updating host endpoints failed")
                         }
                     }
                 }
