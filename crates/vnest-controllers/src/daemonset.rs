@@ -14,24 +14,16 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 use kube::{Client, ResourceExt};
-use serde_json::json;
 
-use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
+use crate::informer::{controller_uid, key_of, watch_channel, write_status, Change, Key, Store};
 use crate::nodes::{selector_fits, untolerated_taint};
 use crate::pods::is_available;
 use crate::revision::{self, REVISION_LABEL};
 
 const MANAGER: &str = "daemonset-controller";
 pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
-
-fn write_params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(MANAGER.into()),
-        ..Default::default()
-    }
-}
 
 /// The tolerations kube adds to every daemon pod, so that node conditions and
 /// cordoning do not evict or keep out what runs on every node.
@@ -465,15 +457,9 @@ impl Controller {
                     if !deleted.insert(name.clone()) {
                         continue;
                     }
-                    match api.delete(&name, &DeleteParams::default()).await {
-                        Ok(either) => match either.left() {
-                            Some(p) => self.pods.put(p),
-                            None => self.pods.remove(&ns, &name),
-                        },
-                        Err(e) if is_status(&e, 404) => self.pods.remove(&ns, &name),
-                        Err(e) => {
-                            tracing::warn!(pod = %name, error = %e, "deleting a daemon pod failed")
-                        }
+                    let answer = api.delete(&name, &DeleteParams::default()).await;
+                    if let Err(e) = self.pods.record_delete(&ns, &name, answer) {
+                        tracing::warn!(pod = %name, error = %e, "deleting a daemon pod failed");
                     }
                 }
             }
@@ -488,18 +474,16 @@ impl Controller {
             .collect();
         live.insert(update_hash.clone());
         self.prune_history(&ds, &live).await;
-        if ds.status.as_ref() != Some(&status) {
-            let sets: Api<DaemonSet> = Api::namespaced(self.client.clone(), &ns);
-            let patch = json!({"status": status});
-            match sets
-                .patch_status(&key.1, &write_params(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(updated) => self.sets.put(updated),
-                Err(e) if is_status(&e, 404) => {}
-                Err(e) => tracing::warn!(ds = %key.1, error = %e, "updating status failed"),
-            }
-        }
+        let sets: Api<DaemonSet> = Api::namespaced(self.client.clone(), &ns);
+        write_status(
+            &sets,
+            &mut self.sets,
+            &key.1,
+            MANAGER,
+            ds.status.as_ref(),
+            &status,
+        )
+        .await;
     }
 
     async fn prune_history(&mut self, ds: &DaemonSet, live: &BTreeSet<String>) {
@@ -587,6 +571,7 @@ pub async fn run(client: Client) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn ds(extra: serde_json::Value) -> DaemonSet {
         let mut v = json!({

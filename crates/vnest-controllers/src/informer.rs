@@ -98,6 +98,54 @@ impl<K: Resource + Clone> Store<K> {
     pub fn remove(&mut self, ns: &str, name: &str) {
         self.objects.remove(&(ns.to_string(), name.to_string()));
     }
+
+    /// Records what a delete of `ns/name` answered: the object while it terminates,
+    /// nothing once it is gone (or already was). Other errors are returned.
+    pub fn record_delete(
+        &mut self,
+        ns: &str,
+        name: &str,
+        answer: Result<either::Either<K, kube::core::Status>, kube::Error>,
+    ) -> Result<(), kube::Error> {
+        match answer {
+            Ok(either::Either::Left(obj)) => self.put(obj),
+            Ok(either::Either::Right(_)) => self.remove(ns, name),
+            Err(e) if is_status(&e, 404) => self.remove(ns, name),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+/// Writes `status` to an object whose current status differs (a merge patch by
+/// `manager`) and records the result; an object deleted meanwhile is no error.
+pub async fn write_status<K, S>(
+    api: &Api<K>,
+    store: &mut Store<K>,
+    name: &str,
+    manager: &str,
+    current: Option<&S>,
+    status: &S,
+) where
+    K: Resource + Clone + DeserializeOwned + Debug,
+    S: PartialEq + serde::Serialize,
+{
+    if current == Some(status) {
+        return;
+    }
+    let patch = serde_json::json!({"status": status});
+    let params = kube::api::PatchParams {
+        field_manager: Some(manager.into()),
+        ..Default::default()
+    };
+    match api
+        .patch_status(name, &params, &kube::api::Patch::Merge(&patch))
+        .await
+    {
+        Ok(updated) => store.put(updated),
+        Err(e) if is_status(&e, 404) => {}
+        Err(e) => tracing::warn!(object = %name, error = %e, "updating status failed"),
+    }
 }
 
 /// A restarting watch of every object of a kind, delivered through a channel: a

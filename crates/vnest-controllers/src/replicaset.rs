@@ -13,7 +13,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
+use crate::informer::{controller_uid, key_of, watch_channel, write_status, Change, Key, Store};
 use crate::pods::{is_active, is_available, is_ready, selector_matches};
 
 const MANAGER: &str = "replicaset-controller";
@@ -251,16 +251,8 @@ impl Controller {
                 async move { (name, api.delete(name, &DeleteParams::default()).await) }
             });
             for (name, r) in futures::future::join_all(deletes).await {
-                match r {
-                    Ok(either) => {
-                        if let Some(p) = either.left() {
-                            self.pods.put(p);
-                        } else {
-                            self.pods.remove(&ns, name);
-                        }
-                    }
-                    Err(e) if is_status(&e, 404) => self.pods.remove(&ns, name),
-                    Err(e) => tracing::warn!(pod = %name, error = %e, "deleting a pod failed"),
+                if let Err(e) = self.pods.record_delete(&ns, name, r) {
+                    tracing::warn!(pod = %name, error = %e, "deleting a pod failed");
                 }
             }
         }
@@ -270,18 +262,16 @@ impl Controller {
             .filter(|p| is_active(p))
             .collect();
         let status = status_for(&rs, &active, failure);
-        if rs.status.as_ref() != Some(&status) {
-            let sets: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &ns);
-            let patch = json!({"status": status});
-            match sets
-                .patch_status(&key.1, &write_params(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(updated) => self.sets.put(updated),
-                Err(e) if is_status(&e, 404) => {}
-                Err(e) => tracing::warn!(rs = %key.1, error = %e, "updating status failed"),
-            }
-        }
+        let sets: Api<ReplicaSet> = Api::namespaced(self.client.clone(), &ns);
+        write_status(
+            &sets,
+            &mut self.sets,
+            &key.1,
+            MANAGER,
+            rs.status.as_ref(),
+            &status,
+        )
+        .await;
     }
 
     /// Takes pods that match the selector and have no controller.

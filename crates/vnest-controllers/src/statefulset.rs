@@ -17,7 +17,9 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::informer::{controller_uid, is_status, key_of, watch_channel, Change, Key, Store};
+use crate::informer::{
+    controller_uid, is_status, key_of, watch_channel, write_status, Change, Key, Store,
+};
 use crate::pods::{is_available, is_ready, selector_matches};
 use crate::revision::{self, REVISION_LABEL};
 
@@ -590,13 +592,9 @@ impl Controller {
                             self.hand_claims_to(&set, p).await;
                         }
                     }
-                    match api.delete(&pod, &DeleteParams::default()).await {
-                        Ok(either) => match either.left() {
-                            Some(p) => self.pods.put(p),
-                            None => self.pods.remove(&ns, &pod),
-                        },
-                        Err(e) if is_status(&e, 404) => self.pods.remove(&ns, &pod),
-                        Err(e) => tracing::warn!(pod = %pod, error = %e, "deleting a pod failed"),
+                    let answer = api.delete(&pod, &DeleteParams::default()).await;
+                    if let Err(e) = self.pods.record_delete(&ns, &pod, answer) {
+                        tracing::warn!(pod = %pod, error = %e, "deleting a pod failed");
                     }
                 }
             }
@@ -610,18 +608,16 @@ impl Controller {
             .filter_map(|p| revision_of(p).map(str::to_string))
             .collect();
         self.prune_history(&set, live, &status).await;
-        if set.status.as_ref() != Some(&status) {
-            let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), &ns);
-            let patch = json!({"status": status});
-            match sets
-                .patch_status(&name, &write_params(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(updated) => self.sets.put(updated),
-                Err(e) if is_status(&e, 404) => {}
-                Err(e) => tracing::warn!(set = %name, error = %e, "updating status failed"),
-            }
-        }
+        let sets: Api<StatefulSet> = Api::namespaced(self.client.clone(), &ns);
+        write_status(
+            &sets,
+            &mut self.sets,
+            &name,
+            MANAGER,
+            set.status.as_ref(),
+            &status,
+        )
+        .await;
     }
 
     async fn prune_history(
