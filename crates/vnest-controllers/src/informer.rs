@@ -28,6 +28,9 @@ pub fn key_of<K: Resource>(obj: &K) -> Key {
 pub struct Store<K> {
     pub objects: BTreeMap<Key, K>,
     initializing: Option<BTreeMap<Key, K>>,
+    /// Whether a full list has come in: until then an object missing here may just
+    /// not have arrived yet.
+    pub listed: bool,
 }
 
 impl<K> Default for Store<K> {
@@ -35,6 +38,7 @@ impl<K> Default for Store<K> {
         Store {
             objects: BTreeMap::new(),
             initializing: None,
+            listed: false,
         }
     }
 }
@@ -71,6 +75,7 @@ impl<K: Resource + Clone> Store<K> {
             }
             watcher::Event::InitDone => {
                 let fresh = self.initializing.take().unwrap_or_default();
+                self.listed = true;
                 let mut touched: Vec<(K, bool)> = Vec::new();
                 for (k, old) in &self.objects {
                     if !fresh.contains_key(k) {

@@ -38,6 +38,10 @@ pub struct SyncerConfig {
     /// The Pod Security Standards level a pod must meet to be synced (baseline by
     /// default): the host never sees a pod that fails it.
     pub pod_security: vnest_api::podsecurity::Level,
+    /// After a restart that deliberately removed the host pods (`vnest resume`): a
+    /// virtual pod whose host pod is missing at startup gets a new one instead of
+    /// failing as on a lost node.
+    pub recreate_missing_pods: bool,
 }
 
 /// Why a pod is not synced, in PodSecurity's words, if it fails the level.
@@ -364,6 +368,8 @@ struct Syncer {
     hendpoints: Store<Endpoints>,
     /// Virtual nodes made for host nodes that run this cluster's pods.
     vnodes: BTreeSet<String>,
+    /// Whether the pods of the first full lists were reconciled (the startup pass).
+    started: bool,
 }
 
 impl Syncer {
@@ -591,6 +597,11 @@ impl Syncer {
             if let Some(why) = pod_security_refusal(self.cfg.pod_security, &value(&vpod)) {
                 self.refuse(&vpod, &why).await;
                 return Vec::new();
+            }
+            if ran && self.cfg.recreate_missing_pods && !self.started {
+                // Removed on purpose while the control plane was stopped (paused):
+                // it comes back on the host.
+                return self.prepare_create(&vpod).await.into_iter().collect();
             }
             if ran {
                 // Its host pod vanished: the pod failed, as on a lost node.
@@ -1109,7 +1120,11 @@ pub async fn run(cfg: SyncerConfig) {
         vendpoints: Store::default(),
         hendpoints: Store::default(),
         vnodes: BTreeSet::new(),
+        started: false,
     };
+    // Pods whose reconcile waits until both pod lists are in: before that, a missing
+    // host pod may only not have arrived yet.
+    let mut waiting: BTreeSet<Key> = BTreeSet::new();
     // Watches relist on their own after errors; the resync only catches what a bug
     // or a lost event left behind, and costs a reconcile of every pod.
     let mut resync = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -1219,9 +1234,18 @@ pub async fn run(cfg: SyncerConfig) {
                 }
             }
         }
+        dirty.append(&mut waiting);
+        if !(s.vpods.listed && s.hpods.listed) {
+            waiting = dirty;
+            dirty = BTreeSet::new();
+        }
         let mut jobs = Vec::new();
+        let startup_pass = !dirty.is_empty() && !s.started;
         for key in dirty {
             jobs.extend(s.reconcile(&key).await);
+        }
+        if startup_pass {
+            s.started = true;
         }
         let cfg = s.cfg.clone();
         let results: Vec<Vec<Done>> = futures::stream::iter(jobs)

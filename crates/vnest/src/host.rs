@@ -53,13 +53,7 @@ fn pid_file(dir: &Path) -> PathBuf {
 }
 
 fn running_pid(dir: &Path) -> Option<i32> {
-    let pid: i32 = std::fs::read_to_string(pid_file(dir))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    // SAFETY: signal 0 only probes for the process.
-    (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+    crate::background::running_pid(&pid_file(dir))
 }
 
 fn report(output: OutputFormat, running: bool, pid: Option<i32>, dir: &Path, server: &str) {
@@ -93,10 +87,11 @@ fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
     if let Some(pid) = running_pid(dir) {
         return Ok((pid, server));
     }
-    let log = std::fs::File::create(dir.join("host.log")).context("host.log")?;
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.arg("host")
+        .arg("--name")
+        .arg(&args.server.name)
         .arg("--data-dir")
         .arg(dir)
         .arg("--listen")
@@ -117,14 +112,8 @@ fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
     if let Some(t) = &args.server.token_auth_file {
         cmd.arg("--token-auth-file").arg(t);
     }
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
+    let pid = crate::background::spawn(cmd, &dir.join("host.log"), &pid_file(dir))
         .context("starting the dev host")?;
-    let pid = child.id() as i32;
-    std::fs::write(pid_file(dir), pid.to_string())?;
     let started = Instant::now();
     eprint!("starting the dev host");
     let kubeconfig = dir.join("admin.kubeconfig");
@@ -135,8 +124,7 @@ fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
                 dir.join("host.log").display()
             );
         }
-        // SAFETY: probing our own child.
-        if unsafe { libc::kill(pid, 0) } != 0 {
+        if !crate::background::alive(pid) {
             bail!(
                 "the dev host exited; see {}",
                 dir.join("host.log").display()
@@ -162,28 +150,10 @@ fn up(args: &HostArgs) -> anyhow::Result<(i32, String)> {
 }
 
 fn down(dir: &Path) -> anyhow::Result<bool> {
-    let Some(pid) = running_pid(dir) else {
-        let _ = std::fs::remove_file(pid_file(dir));
-        return Ok(false);
-    };
-    // SAFETY: signalling the process we started.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // SAFETY: probing.
-    while unsafe { libc::kill(pid, 0) } == 0 {
-        if Instant::now() > deadline {
-            // SAFETY: as above.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let was =
+        running_pid(dir).is_some_and(|pid| crate::background::stop(pid, Duration::from_secs(10)));
     let _ = std::fs::remove_file(pid_file(dir));
-    Ok(true)
+    Ok(was)
 }
 
 pub fn main(args: HostArgs) -> ExitCode {

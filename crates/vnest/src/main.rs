@@ -7,8 +7,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod background;
 mod bench;
+mod clusters;
 mod host;
+mod kubeconfig;
+mod state;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,6 +45,39 @@ enum Command {
     /// Benchmarks against real processes on loopback (numbers, not pass/fail).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Create a virtual cluster: host namespace, control plane, kubeconfig context.
+    /// With no kubeconfig that reaches a cluster, on a local dev host (started if
+    /// needed).
+    Create(Box<clusters::CreateArgs>),
+    /// Point kubectl at a virtual cluster, print or write its kubeconfig, or run a
+    /// command against it.
+    Connect(clusters::ConnectArgs),
+    /// Switch kubectl back to the context that was current before `vnest connect`.
+    Disconnect,
+    /// List virtual clusters.
+    List(clusters::ListArgs),
+    /// Show a virtual cluster's configuration, endpoints, object counts and resource use.
+    Describe(clusters::DescribeArgs),
+    /// Delete a virtual cluster: control plane, every host object it synced, its
+    /// kubeconfig context and local state. Deleting one that does not exist succeeds.
+    Delete(clusters::DeleteArgs),
+    /// Stop a virtual cluster's control plane and its pods on the host; every virtual
+    /// object is kept.
+    Pause {
+        /// The virtual cluster.
+        name: String,
+    },
+    /// Start a paused virtual cluster again; its workloads come back.
+    Resume {
+        /// The virtual cluster.
+        name: String,
+        /// Seconds to wait for the virtual API to answer.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Create a virtual cluster, run a command with KUBECONFIG pointing at it, delete
+    /// the cluster whatever the outcome, and exit with the command's status.
+    Run(Box<clusters::RunArgs>),
 }
 
 #[derive(Subcommand)]
@@ -83,14 +120,14 @@ enum BenchCommand {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum StoreKind {
+pub(crate) enum StoreKind {
     Sqlite,
     Etcd,
 }
@@ -158,6 +195,15 @@ pub(crate) struct ControlPlaneArgs {
     /// privileged, baseline or restricted.
     #[arg(long, default_value = "baseline", value_parser = parse_pss_level)]
     pod_security_level: vnest_api::podsecurity::Level,
+    /// After a restart (`vnest resume`): a pod whose host pod went away while the
+    /// control plane was stopped gets a new host pod instead of failing.
+    #[arg(long)]
+    recreate_missing_pods: bool,
+    /// Unix time at which this virtual cluster deletes itself (`vnest create --ttl`):
+    /// it runs `vnest delete NAME`, which stops this process and removes its host
+    /// objects and local state.
+    #[arg(long)]
+    expire_at: Option<i64>,
     /// Controllers not to run, comma separated: namespace, serviceaccount,
     /// garbagecollector, replicaset, deployment, statefulset, daemonset, job, cronjob,
     /// endpoints, resourcequota, volumeprotection.
@@ -301,12 +347,14 @@ pub(crate) async fn serve(
                 host_client,
                 api_server_ip: args.api_server_host_ip.clone(),
                 pod_security: args.pod_security_level,
+                recreate_missing_pods: args.recreate_missing_pods,
             };
             tracing::info!(vcluster = %args.name, host_namespace = %namespace, "syncer started");
             Some(tokio::spawn(vnest_syncer::sync::run(cfg)))
         }
         None => None,
     };
+    let expiry = expiry(args.expire_at, args.name.clone());
     eprintln!(
         "vnest control plane serving on https://{}\nkubeconfig: {}",
         server.addr,
@@ -314,11 +362,25 @@ pub(crate) async fn serve(
     );
     tokio::select! {
         _ = server.wait() => anyhow::bail!("the server stopped"),
+        r = expiry => r,
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("shutting down");
             Ok(())
         }
     }
+}
+
+/// Resolves when the cluster's time is up, after starting its deletion.
+async fn expiry(at: Option<i64>, name: String) -> anyhow::Result<()> {
+    let Some(at) = at else {
+        return std::future::pending().await;
+    };
+    let left = (at - chrono::Utc::now().timestamp()).max(0) as u64;
+    tokio::time::sleep(std::time::Duration::from_secs(left)).await;
+    tracing::info!(vcluster = %name, "time to live is over: deleting this virtual cluster");
+    clusters::expire(&name)?;
+    // `vnest delete` stops this process; keep serving until it does.
+    std::future::pending().await
 }
 
 fn main() -> ExitCode {
@@ -343,7 +405,7 @@ fn main() -> ExitCode {
             objects,
             watchers,
             output,
-        }) => block_on(bench::run_api(bench::ApiBenchOptions {
+        }) => run_cli(bench::run_api(bench::ApiBenchOptions {
             objects,
             watchers,
             json: matches!(output, OutputFormat::Json),
@@ -353,7 +415,7 @@ fn main() -> ExitCode {
             pods,
             nodes,
             output,
-        }) => block_on(bench::run_syncer(
+        }) => run_cli(bench::run_syncer(
             pods,
             nodes,
             matches!(output, OutputFormat::Json),
@@ -362,21 +424,36 @@ fn main() -> ExitCode {
             pods,
             nodes,
             output,
-        }) => block_on(bench::run_host(
+        }) => run_cli(bench::run_host(
             pods,
             nodes,
             matches!(output, OutputFormat::Json),
         )),
         Command::ControlPlane(args) => {
             init_logging();
-            block_on(control_plane(args))
+            run_cli(control_plane(args))
         }
+        Command::Create(args) => run_cli(clusters::create(*args)),
+        Command::Connect(args) => run_cli_code(clusters::connect(args)),
+        Command::Disconnect => run_cli(async { clusters::disconnect() }),
+        Command::List(args) => run_cli(async { clusters::list(args) }),
+        Command::Describe(args) => run_cli(clusters::describe(args)),
+        Command::Delete(args) => run_cli(clusters::delete(args)),
+        Command::Pause { name } => run_cli(clusters::pause(&name)),
+        Command::Resume { name, timeout } => run_cli(clusters::resume(
+            &name,
+            std::time::Duration::from_secs(timeout),
+        )),
+        Command::Run(args) => run_cli_code(clusters::run(*args)),
     }
 }
 
-/// Runs a command's future on a fresh runtime; its error, if any, on stderr and as
-/// exit code 1.
-fn block_on(job: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+/// Runs a cluster command; its error on stderr with the command's documented exit code.
+fn run_cli(job: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    run_cli_code(async { job.await.map(|()| ExitCode::SUCCESS) })
+}
+
+fn run_cli_code(job: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -385,10 +462,10 @@ fn block_on(job: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitC
         }
     };
     match rt.block_on(job) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            clusters::exit_code(&e)
         }
     }
 }
