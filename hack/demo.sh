@@ -1,55 +1,35 @@
 #!/usr/bin/env bash
-# The README's run command: builds vnest, starts a standalone control plane on
-# loopback (embedded SQLite store, fresh data dir), and drives it with plain kubectl.
-# The control plane keeps running afterwards so you can go on with kubectl; the last
-# lines say how to use and stop it.
+# The README's run command: builds vnest, then `vnest create demo --connect` on a
+# machine with no cluster: the CLI starts the embedded dev host (`vnest host up`), runs
+# the virtual cluster's control plane as a background process, adds its context and
+# switches to it. Plain kubectl then works against the virtual cluster, whose pods run
+# on the dev host under renamed names. Everything lives under $VNEST_HOME (default
+# /tmp/vnest-demo), with its own kubeconfig, so your ~/.kube/config is untouched; the
+# last lines say how to go on and how to clean up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./hack/install-deps.sh
 echo "==> building vnest" >&2
 cargo build --release -p vnest --locked
-data="${VNEST_DEMO_DIR:-$(mktemp -d /tmp/vnest-demo.XXXXXX)}"
-port="${VNEST_DEMO_PORT:-16443}"
-./target/release/vnest control-plane --data-dir "$data" --listen "127.0.0.1:$port" \
-  >"$data/control-plane.log" 2>&1 &
-pid=$!
-export KUBECONFIG="$data/admin.kubeconfig"
-for _ in $(seq 1 100); do
-  if [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
-kubectl get --raw /readyz >/dev/null || { cat "$data/control-plane.log"; kill "$pid"; exit 1; }
+vnest="$PWD/target/release/vnest"
+export VNEST_HOME="${VNEST_DEMO_HOME:-/tmp/vnest-demo}"
+export KUBECONFIG="$VNEST_HOME/kubeconfig"
+export VNEST_DEV_HOST_LISTEN="${VNEST_DEMO_HOST_LISTEN:-127.0.0.1:16443}"
+mkdir -p "$VNEST_HOME"
+"$vnest" delete demo --wait >/dev/null   # a demo of an earlier run, if any
 set -x
-kubectl version
+"$vnest" create demo --connect
+kubectl config current-context
 kubectl get namespaces
-kubectl create namespace demo
-kubectl apply -n demo -f - <<'YAML'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx:1.27
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  mode: fast
-YAML
-kubectl get deployments,configmaps -n demo -o wide
-kubectl label configmap settings -n demo tier=backend
-kubectl get configmaps -n demo -l tier=backend
+kubectl create deployment web --image=busybox --replicas=2 -- sh -c 'echo hello from $HOSTNAME; exec sleep 3600'
+kubectl rollout status deployment/web --timeout=60s
+kubectl get pods -o wide
+kubectl logs deployment/web
+kubectl --kubeconfig "$VNEST_HOME/_host/admin.kubeconfig" get pods -n vnest-demo
+"$vnest" list
 set +x
 echo
-echo "control plane (pid $pid) is still running:"
-echo "  export KUBECONFIG=$KUBECONFIG"
-echo "  kill $pid    # to stop it"
+echo "the virtual cluster demo keeps running:"
+echo "  export VNEST_HOME=$VNEST_HOME KUBECONFIG=$KUBECONFIG"
+echo "  kubectl get pods -A            # the virtual cluster"
+echo "  $vnest delete demo   # removes it (and the dev host it started)"

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod background;
 mod bench;
+mod bench_clusters;
 mod clusters;
 mod host;
 mod kubeconfig;
@@ -102,6 +103,22 @@ enum BenchCommand {
         /// Simulated nodes of the dev host underneath.
         #[arg(long, default_value_t = 10)]
         nodes: usize,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: OutputFormat,
+    },
+    /// The CLI and density: `vnest create` to the first `kubectl get ns`, an idle
+    /// control plane's memory with objects in it, many idle clusters on one machine.
+    Clusters {
+        /// Idle virtual clusters to run at once.
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        /// Objects in the cluster whose idle memory is measured.
+        #[arg(long, default_value_t = 100)]
+        objects: usize,
+        /// Seconds to let clusters idle before measuring.
+        #[arg(long, default_value_t = 20)]
+        idle_seconds: u64,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: OutputFormat,
@@ -411,6 +428,17 @@ fn main() -> ExitCode {
             json: matches!(output, OutputFormat::Json),
         })),
         Command::Host(args) => host::main(*args),
+        Command::Bench(BenchCommand::Clusters {
+            count,
+            objects,
+            idle_seconds,
+            output,
+        }) => run_cli(bench_clusters::run(
+            count,
+            objects,
+            idle_seconds,
+            output == OutputFormat::Json,
+        )),
         Command::Bench(BenchCommand::Syncer {
             pods,
             nodes,
