@@ -56,12 +56,53 @@ pub enum StartError {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub kubeconfig: PathBuf,
+    api: Arc<ApiServer>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
     _background: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// The user of in-process clients (controllers, the syncer, the dev host's nodes),
+/// like kube-apiserver's loopback client: a cluster admin.
+pub const LOOPBACK_USER: &str = "system:apiserver";
+
 impl RunningServer {
+    /// A connection to this server for a client in the same process: an in-memory
+    /// pipe served as HTTP/1.1 or HTTP/2 (by the client's preface), without TLS,
+    /// authenticated as [`LOOPBACK_USER`] in `system:masters`. One HTTP/2 connection
+    /// carries every watch and request of the process's controllers, where TLS over
+    /// loopback cost a connection (and its buffers on both ends) per watch.
+    pub fn loopback_connection(&self) -> tokio::io::DuplexStream {
+        let (client, server) = tokio::io::duplex(256 * 1024);
+        let api = self.api.clone();
+        let user = ClientCert::User(UserInfo::authenticated(
+            LOOPBACK_USER.to_string(),
+            String::new(),
+            vec!["system:masters".to_string()],
+        ));
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let api = api.clone();
+                let user = user.clone();
+                async move { Ok::<_, Infallible>(api.handle(req, user).await) }
+            });
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder
+                .http2()
+                .max_concurrent_streams(None)
+                .initial_connection_window_size(8 * 1024 * 1024)
+                .initial_stream_window_size(2 * 1024 * 1024);
+            if let Err(e) = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(server), service)
+                .await
+            {
+                tracing::debug!(error = %e, "loopback connection ended with an error");
+            }
+        });
+        client
+    }
+
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
@@ -308,10 +349,17 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
     ));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     api.ready.store(true, Ordering::Release);
-    let task = tokio::spawn(accept_loop(listener, acceptor, client_certs, api, stop_rx));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        acceptor,
+        client_certs,
+        api.clone(),
+        stop_rx,
+    ));
     Ok(RunningServer {
         addr,
         kubeconfig,
+        api,
         stop,
         task: Some(task),
         _background: vec![

@@ -40,11 +40,10 @@ pub enum SpawnError {
 /// Starts the scheduler and the nodes (sharing one client); they run until the tasks
 /// are aborted.
 pub fn spawn(
-    config: &kube::Config,
+    shared: &kube::Client,
     cfg: &HostConfig,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, SpawnError> {
     ipam::check_layout(cfg.pod_cidr, cfg.node_cidr_mask, cfg.nodes)?;
-    let shared = kube::Client::try_from(config.clone())?;
     let new_client = || Ok::<_, kube::Error>(shared.clone());
     let mut tasks = vec![tokio::spawn(scheduler::run(new_client()?))];
     for (i, name) in node::node_names(cfg.nodes).into_iter().enumerate() {

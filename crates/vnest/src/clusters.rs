@@ -1337,7 +1337,8 @@ pub async fn run(mut args: RunArgs) -> anyhow::Result<ExitCode> {
         _ = tokio::signal::ctrl_c() => Ok(ExitCode::from(130)),
     };
     eprintln!("deleting virtual cluster {}", record.name);
-    delete_record(&record, false, false).await?;
+    // Gone for good when run returns: the next run may reuse the name.
+    delete_record(&record, true, false).await?;
     result
 }
 

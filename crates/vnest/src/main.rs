@@ -13,6 +13,7 @@ mod bench_clusters;
 mod clusters;
 mod host;
 mod kubeconfig;
+mod loopback;
 mod state;
 
 use anyhow::Context;
@@ -340,19 +341,19 @@ pub(crate) async fn serve(
             );
         }
     }
-    // Controllers are clients of this very API server, with the admin credentials.
-    let kubeconfig = kube::config::Kubeconfig::read_from(&server.kubeconfig)?;
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    // Controllers, nodes and the syncer's virtual side are clients of this very API
+    // server, through one in-process connection.
+    let local = loopback::client(&server).await?;
     let disabled = args.disable_controllers.iter().cloned().collect();
     let ca_pem = std::fs::read_to_string(args.data_dir.join("pki").join("ca.crt"))
         .context("reading the cluster CA")?;
     let _controllers = vnest_controllers::spawn_all(
-        &config,
+        &local,
         vnest_controllers::ClusterInfo { ca_pem },
         &disabled,
     )?;
     let _nodes = match &host {
-        Some(h) => Some(vnest_hostsim::spawn(&config, h)?),
+        Some(h) => Some(vnest_hostsim::spawn(&local, h)?),
         None => None,
     };
     let _syncer = match host_client {
@@ -360,7 +361,7 @@ pub(crate) async fn serve(
             let cfg = vnest_syncer::sync::SyncerConfig {
                 vcluster: args.name.clone(),
                 host_namespace: namespace.clone(),
-                virtual_client: kube::Client::try_from(config.clone())?,
+                virtual_client: local.clone(),
                 host_client,
                 api_server_ip: args.api_server_host_ip.clone(),
                 pod_security: args.pod_security_level,
