@@ -22,12 +22,12 @@
 //! - [`kubeconfig`]: the `vc-NAME` Secret holding the admin kubeconfig, which the
 //!   control plane writes when it runs in a pod.
 
-
-
+pub mod apply;
+pub mod kubeconfig;
 pub mod render;
 pub mod values;
 
-
-
+pub use apply::{apply, delete, ApplyError, FIELD_MANAGER};
+pub use kubeconfig::{secret_name, write_kubeconfig_secret, KubeconfigError, KUBECONFIG_KEY};
 pub use render::{render, render_with, Release, RenderError, CHART_FILES};
 pub use values::{apply_set, merge_values, values_from, SetError, Values, ValuesError};

@@ -152,12 +152,11 @@ pub fn render(release: &Release, values: &Values) -> Result<Vec<Value>, RenderEr
 pub fn render_with(release: &Release, values: &Value) -> Result<Vec<Value>, RenderError> {
     check_name(&release.name)?;
     check_namespace(&release.namespace)?;
-    let chart: Value = serde_yaml_ng::from_str(chart_file("Chart.yaml")).map_err(|e| {
-        RenderError::Yaml {
+    let chart: Value =
+        serde_yaml_ng::from_str(chart_file("Chart.yaml")).map_err(|e| RenderError::Yaml {
             file: "Chart.yaml".into(),
             source: e,
-        }
-    })?;
+        })?;
     let meta = |k: &str| chart.get(k).cloned().unwrap_or(Value::Null);
     let top = serde_json::json!({
         "Values": values,
@@ -216,8 +215,7 @@ pub fn render_with(release: &Release, values: &Value) -> Result<Vec<Value>, Rend
 fn split_documents(text: &str) -> Vec<String> {
     let mut docs = vec![String::new()];
     for line in text.lines() {
-        let is_separator =
-            line.starts_with("---") && line[3..].chars().all(|c| c.is_whitespace());
+        let is_separator = line.starts_with("---") && line[3..].chars().all(|c| c.is_whitespace());
         if is_separator {
             docs.push(String::new());
         } else {
@@ -286,8 +284,8 @@ fn to_yaml(args: &[TValue]) -> Result<TValue, FuncError> {
     let [v] = args else {
         return Err(FuncError::ExactlyXArgs("toYaml".into(), 1));
     };
-    let yaml = serde_yaml_ng::to_string(&from_template(v))
-        .map_err(|e| generic(format!("toYaml: {e}")))?;
+    let yaml =
+        serde_yaml_ng::to_string(&from_template(v)).map_err(|e| generic(format!("toYaml: {e}")))?;
     Ok(TValue::String(yaml.trim_end_matches('\n').to_string()))
 }
 
@@ -299,7 +297,10 @@ fn indent_by(args: &[TValue], name: &str) -> Result<String, FuncError> {
         .as_u64()
         .ok_or_else(|| generic(format!("{name}: the width must be a count")))?;
     let pad = " ".repeat(n as usize);
-    Ok(format!("{pad}{}", text_of(s).replace('\n', &format!("\n{pad}"))))
+    Ok(format!(
+        "{pad}{}",
+        text_of(s).replace('\n', &format!("\n{pad}"))
+    ))
 }
 
 /// `indent N S`: every line of S indented by N spaces.
@@ -425,7 +426,13 @@ mod tests {
     fn kinds(objects: &[Value]) -> Vec<String> {
         let mut k: Vec<String> = objects
             .iter()
-            .map(|o| format!("{}/{}", o["kind"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or("")))
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["metadata"]["name"].as_str().unwrap_or("")
+                )
+            })
             .collect();
         k.sort();
         k
@@ -501,7 +508,10 @@ mod tests {
         assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
         assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
         assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
-        assert_eq!(c["env"][2]["valueFrom"]["fieldRef"]["fieldPath"], "metadata.namespace");
+        assert_eq!(
+            c["env"][2]["valueFrom"]["fieldRef"]["fieldPath"],
+            "metadata.namespace"
+        );
         assert_eq!(c["resources"]["requests"]["cpu"], "100m");
         let claim = &sts["spec"]["volumeClaimTemplates"][0];
         assert_eq!(claim["metadata"]["name"], "data");
@@ -518,13 +528,15 @@ mod tests {
         assert_eq!(svc["spec"]["selector"]["vnest.io/vcluster"], "demo");
 
         let role = find(&objects, "Role", "vc-demo").expect("role");
-        let syncer: Value = serde_yaml_ng::Deserializer::from_str(include_str!(
-            "../../../deploy/syncer-role.yaml"
-        ))
-        .map(|d| serde::Deserialize::deserialize(d).expect("syncer-role.yaml"))
-        .find(|o: &Value| o["kind"] == "Role")
-        .expect("the syncer's Role");
-        assert_eq!(role["rules"], syncer["rules"], "the syncer's rules, no more");
+        let syncer: Value =
+            serde_yaml_ng::Deserializer::from_str(include_str!("../../../deploy/syncer-role.yaml"))
+                .map(|d| serde::Deserialize::deserialize(d).expect("syncer-role.yaml"))
+                .find(|o: &Value| o["kind"] == "Role")
+                .expect("the syncer's Role");
+        assert_eq!(
+            role["rules"], syncer["rules"],
+            "the syncer's rules, no more"
+        );
     }
 
     #[test]
@@ -552,7 +564,12 @@ mod tests {
         let sts = find(&objects, "StatefulSet", "demo").expect("statefulset");
         assert!(sts["spec"].get("volumeClaimTemplates").is_none());
         let args = &sts["spec"]["template"]["spec"]["containers"][0]["args"];
-        let args: Vec<&str> = args.as_array().expect("args").iter().filter_map(Value::as_str).collect();
+        let args: Vec<&str> = args
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         assert!(args.contains(&"--store=etcd"));
         assert!(args.contains(&"--etcd-endpoints=http://a:2379,http://b:2379"));
         assert!(args.contains(&"--etcd-prefix=/x"));
@@ -573,10 +590,19 @@ mod tests {
         assert_eq!(quota["spec"]["hard"]["pods"], "50");
         assert_eq!(quota["spec"]["hard"]["requests.cpu"], "10");
         let limits = find(&objects, "LimitRange", "vc-demo").expect("limitrange");
-        assert_eq!(limits["spec"]["limits"][0]["defaultRequest"]["memory"], "128Mi");
+        assert_eq!(
+            limits["spec"]["limits"][0]["defaultRequest"]["memory"],
+            "128Mi"
+        );
         let np = find(&objects, "NetworkPolicy", "vc-demo-workloads").expect("policy");
-        assert_eq!(np["spec"]["podSelector"]["matchLabels"]["vnest.io/managed-by"], "demo");
-        assert_eq!(np["spec"]["egress"][1]["to"][0]["ipBlock"]["except"][0], "10.0.0.0/8");
+        assert_eq!(
+            np["spec"]["podSelector"]["matchLabels"]["vnest.io/managed-by"],
+            "demo"
+        );
+        assert_eq!(
+            np["spec"]["egress"][1]["to"][0]["ipBlock"]["except"][0],
+            "10.0.0.0/8"
+        );
         assert!(find(&objects, "NetworkPolicy", "vc-demo-control-plane").is_some());
         for o in &objects {
             assert_eq!(o["metadata"]["namespace"], "vc-demo");
@@ -628,7 +654,10 @@ mod tests {
         let v = Values::default();
         for name in ["", "Demo", "1abc", "a_b", "abc-", &"a".repeat(53)] {
             assert!(
-                matches!(render(&Release::new(name, "ns"), &v), Err(RenderError::InvalidName(..))),
+                matches!(
+                    render(&Release::new(name, "ns"), &v),
+                    Err(RenderError::InvalidName(..))
+                ),
                 "{name:?}"
             );
         }
@@ -645,9 +674,15 @@ mod tests {
             nindent(&[TValue::from(2u64), s("a\nb")]).expect("nindent"),
             s("\n  a\n  b")
         );
-        assert_eq!(indent(&[TValue::from(1u64), s("a")]).expect("indent"), s(" a"));
+        assert_eq!(
+            indent(&[TValue::from(1u64), s("a")]).expect("indent"),
+            s(" a")
+        );
         assert_eq!(quote(&[s("a\"b")]).expect("quote"), s("\"a\\\"b\""));
-        assert_eq!(quote(&[TValue::from(8443u64)]).expect("quote"), s("\"8443\""));
+        assert_eq!(
+            quote(&[TValue::from(8443u64)]).expect("quote"),
+            s("\"8443\"")
+        );
         assert_eq!(default(&[s("d"), s("")]).expect("default"), s("d"));
         assert_eq!(default(&[s("d"), s("v")]).expect("default"), s("v"));
         assert_eq!(default(&[s("d")]).expect("default"), s("d"));

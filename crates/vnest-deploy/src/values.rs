@@ -188,8 +188,8 @@ pub fn values_from(file: Option<&str>, sets: &[impl AsRef<str>]) -> Result<Value
     for set in sets {
         apply_set(&mut values, set.as_ref())?;
     }
-    let values: Values = serde_json::from_value(values)
-        .map_err(|e| ValuesError::Invalid(e.to_string()))?;
+    let values: Values =
+        serde_json::from_value(values).map_err(|e| ValuesError::Invalid(e.to_string()))?;
     values.validate()?;
     Ok(values)
 }
@@ -249,8 +249,8 @@ pub fn apply_set(root: &mut Value, expr: &str) -> Result<(), SetError> {
         if assignment.is_empty() {
             continue;
         }
-        let (key, value) = split_key_value(&assignment)
-            .ok_or_else(|| SetError::NoValue(assignment.clone()))?;
+        let (key, value) =
+            split_key_value(&assignment).ok_or_else(|| SetError::NoValue(assignment.clone()))?;
         let path = parse_path(&key, &assignment)?;
         set_path(root, &path, typed_value(&value), &assignment)?;
     }
@@ -477,7 +477,10 @@ mod tests {
         assert_eq!(set(json!({}), "a=-12"), json!({"a": -12}));
         assert_eq!(set(json!({}), "a=007"), json!({"a": "007"}));
         assert_eq!(set(json!({}), "a=1.5"), json!({"a": "1.5"}));
-        assert_eq!(set(json!({}), "a=true,b=false"), json!({"a": true, "b": false}));
+        assert_eq!(
+            set(json!({}), "a=true,b=false"),
+            json!({"a": true, "b": false})
+        );
         assert_eq!(set(json!({}), "a="), json!({"a": ""}));
         assert_eq!(set(json!({}), "a=x=y"), json!({"a": "x=y"}));
         assert_eq!(set(json!({"a": 1, "b": 2}), "a=null"), json!({"b": 2}));
@@ -491,10 +494,7 @@ mod tests {
             set(json!({"a": {"keep": 1}}), "a.b.c=v"),
             json!({"a": {"keep": 1, "b": {"c": "v"}}})
         );
-        assert_eq!(
-            set(json!({}), "a[1].b=x"),
-            json!({"a": [null, {"b": "x"}]})
-        );
+        assert_eq!(set(json!({}), "a[1].b=x"), json!({"a": [null, {"b": "x"}]}));
         assert_eq!(
             set(json!({"a": [{"b": 1, "c": 2}]}), "a[0].b=3"),
             json!({"a": [{"b": 3, "c": 2}]})
@@ -511,11 +511,26 @@ mod tests {
     fn set_refuses_what_it_cannot_mean() {
         let mut v = json!({"a": "s", "l": [1]});
         assert!(matches!(apply_set(&mut v, "a"), Err(SetError::NoValue(_))));
-        assert!(matches!(apply_set(&mut v, ".x=1"), Err(SetError::EmptyKey(_))));
-        assert!(matches!(apply_set(&mut v, "a.b=1"), Err(SetError::NotAMap(_, _))));
-        assert!(matches!(apply_set(&mut v, "a[0]=1"), Err(SetError::NotAList(_, _))));
-        assert!(matches!(apply_set(&mut v, "l[x]=1"), Err(SetError::BadIndex(_))));
-        assert!(matches!(apply_set(&mut v, "l[0=1"), Err(SetError::BadIndex(_))));
+        assert!(matches!(
+            apply_set(&mut v, ".x=1"),
+            Err(SetError::EmptyKey(_))
+        ));
+        assert!(matches!(
+            apply_set(&mut v, "a.b=1"),
+            Err(SetError::NotAMap(_, _))
+        ));
+        assert!(matches!(
+            apply_set(&mut v, "a[0]=1"),
+            Err(SetError::NotAList(_, _))
+        ));
+        assert!(matches!(
+            apply_set(&mut v, "l[x]=1"),
+            Err(SetError::BadIndex(_))
+        ));
+        assert!(matches!(
+            apply_set(&mut v, "l[0=1"),
+            Err(SetError::BadIndex(_))
+        ));
         assert!(matches!(
             apply_set(&mut v, "l[99999999]=1"),
             Err(SetError::IndexTooLarge(_, _))
@@ -525,15 +540,24 @@ mod tests {
     #[test]
     fn merge_is_helm_coalescing() {
         let mut base = json!({"a": {"b": 1, "c": [1, 2]}, "d": 1, "e": 2});
-        merge_values(&mut base, json!({"a": {"c": [3]}, "d": null, "f": {"g": 1}}));
-        assert_eq!(base, json!({"a": {"b": 1, "c": [3]}, "e": 2, "f": {"g": 1}}));
+        merge_values(
+            &mut base,
+            json!({"a": {"c": [3]}, "d": null, "f": {"g": 1}}),
+        );
+        assert_eq!(
+            base,
+            json!({"a": {"b": 1, "c": [3]}, "e": 2, "f": {"g": 1}})
+        );
     }
 
     #[test]
     fn values_from_file_and_sets() {
         let v = values_from(
             Some("store:\n  type: etcd\n  etcd:\n    endpoints: [http://e:2379]\n"),
-            &["isolation.enabled=true", "controlPlane.tlsSans[0]=vc.example.com"],
+            &[
+                "isolation.enabled=true",
+                "controlPlane.tlsSans[0]=vc.example.com",
+            ],
         )
         .expect("values");
         assert_eq!(v.store.kind, StoreType::Etcd);

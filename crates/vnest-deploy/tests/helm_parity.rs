@@ -34,11 +34,18 @@ fn sorted(mut objects: Vec<Value>) -> Vec<Value> {
 
 fn compare(go: &Path, values_file: Option<&str>, name: &str, namespace: &str) {
     let mut cmd = Command::new(go);
-    cmd.arg("-chart")
-        .arg(repo().join("deploy/chart"))
-        .args(["-name", name, "-namespace", namespace, "-service", "vnest"]);
+    cmd.arg("-chart").arg(repo().join("deploy/chart")).args([
+        "-name",
+        name,
+        "-namespace",
+        namespace,
+        "-service",
+        "vnest",
+    ]);
     let text = values_file.map(|f| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/values").join(f);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/values")
+            .join(f);
         cmd.arg("-f").arg(&path);
         std::fs::read_to_string(&path).expect("values file")
     });
@@ -58,7 +65,11 @@ fn compare(go: &Path, values_file: Option<&str>, name: &str, namespace: &str) {
             .map(|o| format!("{}/{}", o["kind"], o["metadata"]["name"]))
             .collect()
     };
-    assert_eq!(names(&ours), names(&helm), "{values_file:?}: object lists differ");
+    assert_eq!(
+        names(&ours),
+        names(&helm),
+        "{values_file:?}: object lists differ"
+    );
     for (o, h) in ours.iter().zip(&helm) {
         assert_eq!(
             o,
