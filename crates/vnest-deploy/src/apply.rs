@@ -10,7 +10,10 @@ use serde_json::Value;
 pub const FIELD_MANAGER: &str = "vnest";
 
 /// The kinds the chart renders, in the order they are applied: identity and
-/// permissions first, namespace guard rails next, the workload last.
+/// permissions first, then the namespace's defaults and network rules, the workload,
+/// and the ResourceQuota last: until the host's quota controller has computed a new
+/// quota's usage, kube refuses every create the quota covers ("status unknown for
+/// quota"), which would hold up the Service.
 const KINDS: &[(&str, &str, &str)] = &[
     // (apiVersion, kind, plural)
     ("v1", "ServiceAccount", "serviceaccounts"),
@@ -20,14 +23,22 @@ const KINDS: &[(&str, &str, &str)] = &[
         "RoleBinding",
         "rolebindings",
     ),
-    ("v1", "ResourceQuota", "resourcequotas"),
     ("v1", "LimitRange", "limitranges"),
     ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
     ("v1", "Secret", "secrets"),
     ("v1", "ConfigMap", "configmaps"),
     ("v1", "Service", "services"),
     ("apps/v1", "StatefulSet", "statefulsets"),
+    ("v1", "ResourceQuota", "resourcequotas"),
 ];
+
+/// How long a create refused for a quota whose usage is not computed yet is retried.
+const QUOTA_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// kube's refusal while a ResourceQuota's usage is unknown (a fresh quota).
+fn is_quota_pending(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 403 && s.message.contains("status unknown for quota"))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -91,15 +102,23 @@ pub async fn apply(
     let mut applied = Vec::with_capacity(plan.len());
     for (_, _, ar, namespace, name, kind, obj) in plan {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
-        let stored = api
-            .patch(name, &params, &Patch::Apply(obj))
-            .await
-            .map_err(|source| ApplyError::Apply {
-                kind: kind.to_string(),
-                namespace: namespace.to_string(),
-                name: name.to_string(),
-                source,
-            })?;
+        let deadline = std::time::Instant::now() + QUOTA_WAIT;
+        let stored = loop {
+            match api.patch(name, &params, &Patch::Apply(obj)).await {
+                Ok(stored) => break stored,
+                Err(e) if is_quota_pending(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(source) => {
+                    return Err(ApplyError::Apply {
+                        kind: kind.to_string(),
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        source,
+                    })
+                }
+            }
+        };
         tracing::debug!(%kind, %namespace, %name, "applied");
         applied.push(stored);
     }
@@ -231,7 +250,9 @@ mod tests {
         ranks.sort();
         let order: Vec<&str> = ranks.iter().map(|(_, k)| k.as_str()).collect();
         assert_eq!(&order[..3], ["ServiceAccount", "Role", "RoleBinding"]);
-        assert_eq!(order.last(), Some(&"StatefulSet"));
+        assert_eq!(order.last(), Some(&"ResourceQuota"));
+        let position = |kind: &str| order.iter().position(|k| *k == kind);
+        assert!(position("StatefulSet") > position("Service"));
         let _ = Values::default();
     }
 
