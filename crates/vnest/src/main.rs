@@ -417,8 +417,10 @@ async fn publish_kubeconfig(
 fn main() -> ExitCode {
     // glibc gives every thread that allocates its own arena; with the store's reader
     // threads and the runtime's workers that is several MiB of idle, fragmented heap.
-    // Two arenas are plenty for a process whose hot paths are async.
+    // Two arenas are plenty for a process whose hot paths are async. (musl, the
+    // container image's static build, has no arenas and no mallopt.)
     // SAFETY: called before any other thread exists.
+    #[cfg(target_env = "gnu")]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
