@@ -327,7 +327,11 @@ pub async fn run(config: ServerConfig) -> Result<RunningServer, StartError> {
     crate::admission::bootstrap_kubernetes_service(&api.rest, addr)
         .await
         .map_err(|e| StartError::Tls(format!("the kubernetes service: {e}")))?;
+    // Listening on every address (in a pod: 0.0.0.0): the kubeconfig, which the
+    // controllers use too, names loopback, which the serving certificate carries.
     let host = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_string(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "localhost".to_string(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
     };

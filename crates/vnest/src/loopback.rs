@@ -18,7 +18,8 @@ struct LoopbackService {
     send: SendRequest<kube::client::Body>,
 }
 
-type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Incoming>, hyper::Error>> + Send>>;
+type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Incoming>, hyper::Error>> + Send>>;
 
 impl tower_service::Service<Request<kube::client::Body>> for LoopbackService {
     type Response = Response<Incoming>;

@@ -202,9 +202,16 @@ pub(crate) struct ControlPlaneArgs {
     #[arg(long, requires = "host_namespace")]
     host_kubeconfig: Option<PathBuf>,
     /// The host namespace the syncer keeps this virtual cluster's objects in (it needs
-    /// only a Role there).
-    #[arg(long, requires = "host_kubeconfig")]
+    /// only a Role there). Needs --host-kubeconfig or --in-cluster; in a pod it
+    /// defaults to $POD_NAMESPACE.
+    #[arg(long)]
     host_namespace: Option<String>,
+    /// Run inside a pod of the host cluster (deploy/chart): the host client comes from
+    /// the pod's service account, and the admin kubeconfig is written to the Secret
+    /// `vc-<name>` in the host namespace. Implied when KUBERNETES_SERVICE_HOST is set,
+    /// --host-namespace is given and --host-kubeconfig is not.
+    #[arg(long, conflicts_with = "host_kubeconfig")]
+    in_cluster: bool,
     /// Address at which pods on the host reach this API server (`kubernetes.default.svc`
     /// in their /etc/hosts).
     #[arg(long)]
@@ -270,6 +277,7 @@ pub(crate) async fn serve(
     args: Box<ControlPlaneArgs>,
     host: Option<vnest_hostsim::HostConfig>,
 ) -> anyhow::Result<()> {
+    let in_cluster = in_cluster_mode(&args);
     let mut cfg = vnest_apiserver::ServerConfig::new(&args.data_dir, args.listen);
     cfg.tls_sans = args.tls_san;
     cfg.token_auth_file = args.token_auth_file;
@@ -287,14 +295,35 @@ pub(crate) async fn serve(
         cfg.pod_streams = Some(vnest_hostsim::pod_streams(h));
     }
     // A virtual cluster: its pods run on the host, and their logs come from there.
-    let host_client = match (&args.host_kubeconfig, &args.host_namespace) {
-        (Some(file), Some(namespace)) => {
-            vnest_syncer::names::check_vcluster_name(&args.name)?;
+    let host_namespace = match (&args.host_namespace, in_cluster) {
+        (Some(ns), _) => Some(ns.clone()),
+        (None, true) => Some(std::env::var("POD_NAMESPACE").context(
+            "--in-cluster needs --host-namespace or the POD_NAMESPACE environment variable",
+        )?),
+        (None, false) => None,
+    };
+    if host_namespace.is_some() && args.host_kubeconfig.is_none() && !in_cluster {
+        anyhow::bail!("--host-namespace needs --host-kubeconfig or --in-cluster");
+    }
+    let host_config = match (&args.host_kubeconfig, in_cluster) {
+        (Some(file), _) => {
             let host_kc = kube::config::Kubeconfig::read_from(file)
                 .with_context(|| format!("reading the host kubeconfig {}", file.display()))?;
-            let host_config =
-                kube::Config::from_custom_kubeconfig(host_kc, &Default::default()).await?;
+            Some(kube::Config::from_custom_kubeconfig(host_kc, &Default::default()).await?)
+        }
+        (None, true) => Some(
+            kube::Config::incluster().context("--in-cluster: reading the pod's service account")?,
+        ),
+        (None, false) => None,
+    };
+    let mut api_server_ip = args.api_server_host_ip.clone();
+    let host_client = match (host_config, &host_namespace) {
+        (Some(host_config), Some(namespace)) => {
+            vnest_syncer::names::check_vcluster_name(&args.name)?;
             let client = kube::Client::try_from(host_config)?;
+            if in_cluster && api_server_ip.is_none() {
+                api_server_ip = own_service_ip(&client, namespace, &args.name).await;
+            }
             cfg.pod_logs = Some(std::sync::Arc::new(vnest_syncer::proxy::HostPodLogs {
                 host: client.clone(),
                 host_namespace: namespace.clone(),
@@ -347,14 +376,21 @@ pub(crate) async fn serve(
     let disabled = args.disable_controllers.iter().cloned().collect();
     let ca_pem = std::fs::read_to_string(args.data_dir.join("pki").join("ca.crt"))
         .context("reading the cluster CA")?;
-    let _controllers = vnest_controllers::spawn_all(
-        &local,
-        vnest_controllers::ClusterInfo { ca_pem },
-        &disabled,
-    )?;
+    let _controllers =
+        vnest_controllers::spawn_all(&local, vnest_controllers::ClusterInfo { ca_pem }, &disabled)?;
     let _nodes = match &host {
         Some(h) => Some(vnest_hostsim::spawn(&local, h)?),
         None => None,
+    };
+    // In a pod, the admin kubeconfig goes where `vnest connect` finds it.
+    let _kubeconfig_secret = match (&host_client, in_cluster) {
+        (Some((host_client, namespace)), true) => Some(tokio::spawn(publish_kubeconfig(
+            host_client.clone(),
+            namespace.clone(),
+            args.name.clone(),
+            server.kubeconfig.clone(),
+        ))),
+        _ => None,
     };
     let _syncer = match host_client {
         Some((host_client, namespace)) => {
@@ -363,7 +399,7 @@ pub(crate) async fn serve(
                 host_namespace: namespace.clone(),
                 virtual_client: local.clone(),
                 host_client,
-                api_server_ip: args.api_server_host_ip.clone(),
+                api_server_ip: api_server_ip.clone(),
                 pod_security: args.pod_security_level,
                 recreate_missing_pods: args.recreate_missing_pods,
             };
@@ -401,11 +437,67 @@ async fn expiry(at: Option<i64>, name: String) -> anyhow::Result<()> {
     std::future::pending().await
 }
 
+/// Whether the control plane runs in a pod of its host cluster: `--in-cluster`, or a
+/// host namespace without a host kubeconfig inside a pod.
+fn in_cluster_mode(args: &ControlPlaneArgs) -> bool {
+    args.in_cluster
+        || (args.host_kubeconfig.is_none()
+            && args.host_namespace.is_some()
+            && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some())
+}
+
+/// The ClusterIP of the chart's Service `name`: where host pods reach this API server.
+async fn own_service_ip(client: &kube::Client, namespace: &str, name: &str) -> Option<String> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client.clone(), namespace);
+    match api.get(name).await {
+        Ok(svc) => svc
+            .spec
+            .and_then(|s| s.cluster_ip)
+            .filter(|ip| !ip.is_empty() && ip != "None"),
+        Err(e) => {
+            tracing::warn!(%namespace, %name, error = %e, "no Service for this control plane; pods get no kubernetes.default.svc address");
+            None
+        }
+    }
+}
+
+/// Writes the admin kubeconfig to the Secret `vc-<name>`, retrying until it succeeds.
+async fn publish_kubeconfig(
+    client: kube::Client,
+    namespace: String,
+    name: String,
+    kubeconfig: PathBuf,
+) {
+    let mut delay = std::time::Duration::from_secs(1);
+    loop {
+        let result = match std::fs::read_to_string(&kubeconfig) {
+            Ok(text) => vnest_deploy::write_kubeconfig_secret(&client, &namespace, &name, &text)
+                .await
+                .map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::Error::from(e)),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(%namespace, secret = %vnest_deploy::secret_name(&name), "admin kubeconfig written");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "writing the kubeconfig Secret; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // glibc gives every thread that allocates its own arena; with the store's reader
     // threads and the runtime's workers that is several MiB of idle, fragmented heap.
-    // Two arenas are plenty for a process whose hot paths are async.
+    // Two arenas are plenty for a process whose hot paths are async. (musl, the
+    // container image's static build, has no arenas and no mallopt.)
     // SAFETY: called before any other thread exists.
+    #[cfg(target_env = "gnu")]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
