@@ -428,3 +428,56 @@ fn create_fails_clearly_and_leaves_nothing_half_made() {
     assert!(!home.vnest_dir().join("denied").exists());
     assert!(!host_has_namespace(host, "vnest-denied"));
 }
+
+#[test]
+fn the_kubernetes_driver_installs_the_chart_and_removes_it_when_the_pod_never_answers() {
+    // The dev host's simulated nodes run commands, not images: the control plane pod
+    // cannot come up, so create applies the chart, waits, times out (exit 6) and
+    // removes every object it applied.
+    let host = common::shared_host();
+    let home = Home::on_host("kdriver", host);
+    let watcher = std::thread::spawn({
+        let kubeconfig = host.kubeconfig.clone();
+        move || {
+            // While create waits, the chart's objects are on the host.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                let o = common::kubectl_with_kubeconfig(
+                    &kubeconfig,
+                    &[
+                        "get",
+                        "statefulset,service,serviceaccount,role,rolebinding",
+                        "-n",
+                        "vnest-kd",
+                        "-o",
+                        "name",
+                    ],
+                );
+                let text = stdout(&o);
+                if text.contains("statefulset.apps/kd")
+                    && text.contains("role.rbac.authorization.k8s.io/vc-kd")
+                {
+                    return text;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            String::new()
+        }
+    });
+    let o = home.vnest(&[
+        "create",
+        "kd",
+        "--driver",
+        "kubernetes",
+        "--timeout",
+        "8",
+        "--connect=false",
+    ]);
+    assert_eq!(o.status.code(), Some(6), "{}{}", stdout(&o), stderr(&o));
+    let seen = watcher.join().expect("watcher");
+    assert!(seen.contains("service/kd"), "the chart was applied: {seen}");
+    assert!(home.record("kd").is_none());
+    eventually("the host namespace to go", 60, || {
+        !host_has_namespace(host, "vnest-kd")
+    });
+}

@@ -30,4 +30,4 @@ pub mod values;
 pub use apply::{apply, delete, ApplyError, FIELD_MANAGER};
 pub use kubeconfig::{secret_name, write_kubeconfig_secret, KubeconfigError, KUBECONFIG_KEY};
 pub use render::{render, render_with, Release, RenderError, CHART_FILES};
-pub use values::{apply_set, merge_values, values_from, SetError, Values, ValuesError};
+pub use values::{apply_set, merge_values, values_from, SetError, StoreType, Values, ValuesError};

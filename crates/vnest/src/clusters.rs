@@ -50,7 +50,7 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-fn failure(code: u8, message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn failure(code: u8, message: impl Into<String>) -> anyhow::Error {
     Failure {
         code,
         message: message.into(),
@@ -117,6 +117,13 @@ pub struct CreateArgs {
     /// etcd client URLs, comma separated (with --store etcd).
     #[arg(long, value_delimiter = ',')]
     pub etcd_endpoints: Vec<String>,
+    /// Values file (the chart's values.yaml shape): store, control plane, isolation.
+    #[arg(short = 'f', long = "values")]
+    pub values: Option<PathBuf>,
+    /// Override one value, Helm style (`store.type=etcd`, `controlPlane.extraArgs={a,b}`);
+    /// repeatable.
+    #[arg(long = "set")]
+    pub set: Vec<String>,
     /// The cluster deletes itself after this long (e.g. 90s, 30m, 2h), even when this
     /// CLI is gone.
     #[arg(long, value_parser = parse_duration)]
@@ -177,7 +184,7 @@ struct Host {
     embedded: bool,
 }
 
-async fn client_for(config: &Value) -> anyhow::Result<Client> {
+pub(crate) async fn client_for(config: &Value) -> anyhow::Result<Client> {
     let kc: kube::config::Kubeconfig =
         serde_json::from_value(config.clone()).context("parsing a kubeconfig")?;
     let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
@@ -409,24 +416,28 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         ));
     }
     eprintln!("creating virtual cluster {name}");
+    let values = values_of(args)?;
     let host = resolve_host(&args.host).await?;
-    let driver = args.driver.unwrap_or(Driver::Process);
-    if driver == Driver::Kubernetes {
-        bail!("the kubernetes driver is not available in this build yet; use --driver process");
-    }
+    let client = client_for(&host.kubeconfig).await?;
+    // A real cluster runs the control plane itself; a dev host's simulated nodes cannot
+    // run a container image, so there it runs as a local process.
+    let driver = match args.driver {
+        Some(d) => d,
+        None if host.embedded || simulated_nodes(&client).await => Driver::Process,
+        None => Driver::Kubernetes,
+    };
     let namespace = args
         .namespace
         .clone()
         .unwrap_or_else(|| format!("vnest-{name}"));
-    let client = client_for(&host.kubeconfig).await?;
     let created_namespace = ensure_namespace(&client, &namespace).await?;
     let mut record = ClusterRecord {
         name: name.to_string(),
         host_namespace: namespace.clone(),
         driver,
-        store: match args.store {
-            crate::StoreKind::Sqlite => "sqlite".into(),
-            crate::StoreKind::Etcd => "etcd".into(),
+        store: match values.store.kind {
+            vnest_deploy::StoreType::Sqlite => "sqlite".into(),
+            vnest_deploy::StoreType::Etcd => "etcd".into(),
         },
         created: now_rfc3339(),
         host_kubeconfig: state::cluster_dir(name).join("host.kubeconfig"),
@@ -440,7 +451,7 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         previous_context: None,
         ttl_seconds: args.ttl.map(|d| d.as_secs()),
         paused: false,
-        control_plane_args: control_plane_extra_args(args),
+        control_plane_args: process_args(name, &values),
     };
     let made = async {
         if let Some(other) = foreign_cluster(&client, &namespace, name).await? {
@@ -455,11 +466,22 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         std::fs::create_dir_all(record.dir())?;
         kubeconfig::write(&record.host_kubeconfig, &host.kubeconfig)?;
         record.api_port = Some(free_port()?);
-        record.dns_port = Some(free_udp_port()?);
-        record.save()?;
-        start_control_plane(&record, false)?;
-        wait_ready(&record, Duration::from_secs(args.timeout)).await?;
-        write_cluster_kubeconfig(&record)?;
+        match driver {
+            Driver::Process => {
+                record.dns_port = Some(free_udp_port()?);
+                record.save()?;
+                start_control_plane(&record, false)?;
+                wait_ready(&record, Duration::from_secs(args.timeout)).await?;
+                write_cluster_kubeconfig(&record)?;
+            }
+            Driver::Kubernetes => {
+                record.save()?;
+                crate::incluster::install(&client, &record, &values, args.expose).await?;
+                crate::incluster::wait_ready(&client, &record, Duration::from_secs(args.timeout))
+                    .await?;
+                crate::incluster::start_forwarder(&record)?;
+            }
+        }
         record.save()?;
         anyhow::Ok(())
     }
@@ -468,6 +490,10 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         step("creation failed; removing what was made");
         if let Some(pid) = record.pid() {
             background::stop(pid, Duration::from_secs(5));
+        }
+        if driver == Driver::Kubernetes {
+            crate::incluster::stop_forwarder(&record);
+            let _ = vnest_deploy::delete(&client, &namespace, name).await;
         }
         let _ = delete_host_objects(&client, &record, false).await;
         if created_namespace {
@@ -485,24 +511,69 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
     Ok(record)
 }
 
-/// Flags for `vnest control-plane` that follow from create's options.
-fn control_plane_extra_args(args: &CreateArgs) -> Vec<String> {
-    let mut out = Vec::new();
+/// The chart values of a create: `-f`, then `--set`, then the shorthand flags.
+fn values_of(args: &CreateArgs) -> anyhow::Result<vnest_deploy::Values> {
+    let text = match &args.values {
+        Some(f) => {
+            Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?)
+        }
+        None => None,
+    };
+    let mut sets = args.set.clone();
     if args.store == crate::StoreKind::Etcd {
+        sets.push("store.type=etcd".into());
+    }
+    if !args.etcd_endpoints.is_empty() {
+        sets.push(format!(
+            "store.etcd.endpoints={{{}}}",
+            args.etcd_endpoints.join(",")
+        ));
+    }
+    vnest_deploy::values_from(text.as_deref(), &sets)
+        .map_err(|e| failure(2, format!("invalid values: {e}")))
+}
+
+/// Flags for `vnest control-plane` (process driver) that follow from the values.
+fn process_args(name: &str, values: &vnest_deploy::Values) -> Vec<String> {
+    let mut out = Vec::new();
+    if values.store.kind == vnest_deploy::StoreType::Etcd {
         out.push("--store".into());
         out.push("etcd".into());
-        if !args.etcd_endpoints.is_empty() {
-            out.push("--etcd-endpoints".into());
-            out.push(args.etcd_endpoints.join(","));
-        }
+        out.push("--etcd-endpoints".into());
+        out.push(values.store.etcd.endpoints.join(","));
         out.push("--etcd-prefix".into());
-        out.push(format!("/vnest/{}", args.name));
+        out.push(format!(
+            "{}/{name}",
+            values.store.etcd.prefix.trim_end_matches('/')
+        ));
     }
+    if !values.control_plane.pod_security_level.is_empty() {
+        out.push("--pod-security-level".into());
+        out.push(values.control_plane.pod_security_level.clone());
+    }
+    for san in &values.control_plane.tls_sans {
+        out.push("--tls-san".into());
+        out.push(san.clone());
+    }
+    out.extend(values.control_plane.extra_args.iter().cloned());
     out
 }
 
 pub fn context_name(name: &str, namespace: &str, host_context: &str) -> String {
     format!("vnest_{name}_{namespace}_{host_context}")
+}
+
+/// Whether the host's nodes are a vnest dev host's simulated ones (which run commands,
+/// not images). Without the right to read nodes: assumed real.
+async fn simulated_nodes(client: &Client) -> bool {
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    let lp = ListParams::default()
+        .labels("type=vnest-simulated")
+        .limit(1);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), nodes.list_metadata(&lp)).await,
+        Ok(Ok(list)) if !list.items.is_empty()
+    )
 }
 
 /// Makes the host namespace if missing; true if this call made it.
@@ -814,8 +885,17 @@ async fn delete_record(
         Some(c) => reachable(c).await,
         None => false,
     };
+    if record.driver == Driver::Kubernetes {
+        crate::incluster::stop_forwarder(record);
+    }
     if host_up {
         let client = client_for(host.as_ref().expect("checked")).await?;
+        if record.driver == Driver::Kubernetes {
+            vnest_deploy::delete(&client, &record.host_namespace, &record.name)
+                .await
+                .context("deleting the control plane's objects")?;
+            step("control plane objects deleted");
+        }
         let n = delete_host_objects(&client, record, wait).await?;
         step(format!("{n} host objects deleted"));
         if record.created_namespace && !keep_namespace {
@@ -921,6 +1001,14 @@ pub struct ConnectArgs {
 /// `vnest connect`.
 pub async fn connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let record = must_load(&args.name)?;
+    if record.driver == Driver::Kubernetes
+        && args.server.is_none()
+        && !args.print
+        && !record.paused
+        && !crate::incluster::forwarder_running(&record)
+    {
+        crate::incluster::start_forwarder(&record)?;
+    }
     let mut config = kubeconfig::read(&record.kubeconfig())?;
     if let Some(server) = &args.server {
         kubeconfig::set_server(&mut config, server);
@@ -1013,6 +1101,12 @@ pub fn disconnect() -> anyhow::Result<()> {
 fn status_of(record: &ClusterRecord) -> &'static str {
     if record.paused {
         "Paused"
+    } else if record.driver == Driver::Kubernetes {
+        if crate::incluster::forwarder_running(record) {
+            "Running"
+        } else {
+            "Disconnected"
+        }
     } else if record.pid().is_some() {
         "Running"
     } else {
@@ -1251,11 +1345,16 @@ pub async fn pause(name: &str) -> anyhow::Result<()> {
         println!("virtual cluster {name} is already paused");
         return Ok(());
     }
+    let client = client_for_file(&record.host_kubeconfig).await?;
     if let Some(pid) = record.pid() {
         background::stop(pid, Duration::from_secs(10));
         step(format!("control plane stopped (pid {pid})"));
     }
-    let client = client_for_file(&record.host_kubeconfig).await?;
+    if record.driver == Driver::Kubernetes {
+        crate::incluster::stop_forwarder(&record);
+        crate::incluster::scale(&client, &record, 0).await?;
+        step("control plane scaled to 0");
+    }
     let api = dynamic_api(&client, &record.host_namespace, "", "v1", "pods");
     let lp = ListParams::default().labels(&format!("{MANAGED_BY}={name}"));
     let pods = api.list_metadata(&lp).await?;
@@ -1285,8 +1384,18 @@ pub async fn resume(name: &str, timeout: Duration) -> anyhow::Result<()> {
     if record.embedded_host {
         ensure_dev_host().await?;
     }
-    start_control_plane(&record, true)?;
-    wait_ready(&record, timeout).await?;
+    match record.driver {
+        Driver::Process => {
+            start_control_plane(&record, true)?;
+            wait_ready(&record, timeout).await?;
+        }
+        Driver::Kubernetes => {
+            let client = client_for_file(&record.host_kubeconfig).await?;
+            crate::incluster::scale(&client, &record, 1).await?;
+            crate::incluster::wait_ready(&client, &record, timeout).await?;
+            crate::incluster::start_forwarder(&record)?;
+        }
+    }
     record.paused = false;
     record.save()?;
     println!("virtual cluster {name} resumed");
@@ -1296,6 +1405,13 @@ pub async fn resume(name: &str, timeout: Duration) -> anyhow::Result<()> {
 /// `create --upgrade` on an existing cluster: restart its control plane with this
 /// binary.
 async fn upgrade(mut record: ClusterRecord, timeout: Duration) -> anyhow::Result<ClusterRecord> {
+    if record.driver == Driver::Kubernetes {
+        return Err(failure(
+            2,
+            "--upgrade of a kubernetes-driver cluster: apply the chart with the new image \
+             (`--set image.tag=...`) instead",
+        ));
+    }
     eprintln!(
         "restarting the control plane of {} with this binary",
         record.name

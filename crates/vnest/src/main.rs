@@ -12,6 +12,7 @@ mod bench;
 mod bench_clusters;
 mod clusters;
 mod host;
+mod incluster;
 mod kubeconfig;
 mod loopback;
 mod state;
@@ -76,6 +77,13 @@ enum Command {
         /// Seconds to wait for the virtual API to answer.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+    },
+    /// Keep the port-forward to an in-cluster control plane open (started in the
+    /// background by create, connect and resume with the kubernetes driver).
+    #[command(hide = true)]
+    Forward {
+        /// The virtual cluster.
+        name: String,
     },
     /// Create a virtual cluster, run a command with KUBECONFIG pointing at it, delete
     /// the cluster whatever the outcome, and exit with the command's status.
@@ -222,7 +230,7 @@ pub(crate) struct ControlPlaneArgs {
     pod_security_level: vnest_api::podsecurity::Level,
     /// After a restart (`vnest resume`): a pod whose host pod went away while the
     /// control plane was stopped gets a new host pod instead of failing.
-    #[arg(long)]
+    #[arg(long, env = "VNEST_RECREATE_MISSING_PODS")]
     recreate_missing_pods: bool,
     /// Unix time at which this virtual cluster deletes itself (`vnest create --ttl`):
     /// it runs `vnest delete NAME`, which stops this process and removes its host
@@ -566,6 +574,10 @@ fn main() -> ExitCode {
             std::time::Duration::from_secs(timeout),
         )),
         Command::Run(args) => run_cli_code(clusters::run(*args)),
+        Command::Forward { name } => {
+            init_logging();
+            run_cli(incluster::run_forwarder(&name))
+        }
     }
 }
 
