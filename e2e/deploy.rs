@@ -188,16 +188,11 @@ async fn chart_applies_to_a_namespace_and_deletes_cleanly() {
         );
     }
 
-    // Applying again is a no-op: no errors, and the objects keep their version.
-    // Not the StatefulSet: vnest's API server does not default the bodies of updates
-    // and patches (only creates), so a re-applied volumeClaimTemplate lacks its
-    // defaults and counts as a forbidden spec change; kube-apiserver defaults both.
-    let again: Vec<Value> = objects
-        .iter()
-        .filter(|o| o["kind"] != "StatefulSet")
-        .cloned()
-        .collect();
-    apply(&client, &again, FIELD_MANAGER)
+    // Applying again is a no-op: no errors (the StatefulSet's claim template is
+    // defaulted on apply as on create, so it is no forbidden change), and the objects
+    // keep their version; the StatefulSet's changes with the status its controller
+    // writes.
+    apply(&client, &objects, FIELD_MANAGER)
         .await
         .expect("apply again");
     for (obj, rv) in &versions {

@@ -898,6 +898,15 @@ impl Rest {
                 }
             }
             let mut next = mutate(&current)?;
+            // Defaulting runs on every decoded object, as in kube-apiserver: an update
+            // or apply that omits a defaulted field (a claim template's apiVersion, a
+            // port's protocol) must not read as a change of it.
+            if def.custom.is_none() {
+                if crate::crd::is_crd_def(def) {
+                    crate::crd::default_crd(&mut next);
+                }
+                vnest_api::defaults::apply_defaults(&def.group, &def.version, &def.kind, &mut next);
+            }
             if is_service(def) {
                 self.services
                     .allocate(self, Some(&current), &mut next, dry_run)
