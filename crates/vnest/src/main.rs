@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod bench;
+mod dns;
 mod host;
 
 use anyhow::Context;
@@ -169,6 +170,9 @@ pub(crate) struct ControlPlaneArgs {
     /// Range NodePorts are allocated from, `FIRST-LAST`.
     #[arg(long, default_value = "30000-32767")]
     service_node_port_range: String,
+    /// The virtual cluster's DNS server (cluster.local).
+    #[command(flatten)]
+    dns: dns::DnsArgs,
 }
 
 fn parse_pss_level(s: &str) -> Result<vnest_api::podsecurity::Level, String> {
@@ -292,6 +296,7 @@ pub(crate) async fn serve(
         Some(h) => Some(vnest_hostsim::spawn(&config, h)?),
         None => None,
     };
+    let _dns = dns::start(&args.dns, &args.data_dir, &config).await?;
     let _syncer = match host_client {
         Some((host_client, namespace)) => {
             let cfg = vnest_syncer::sync::SyncerConfig {
