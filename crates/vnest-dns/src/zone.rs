@@ -523,7 +523,7 @@ impl Zone {
             }
         }
         if targets.is_empty() {
-            let named = svc.ports.iter().any(|p| wanted(p));
+            let named = svc.ports.iter().any(&wanted);
             return self.empty_answer(if port.is_some() && !named {
                 RCODE_NXDOMAIN
             } else {

@@ -224,7 +224,10 @@ mod tests {
             "spec": {"containers": [{"name": "c", "image": "i"}]}});
         let host = translate::pod_to_host(&pod, &ctx).expect("translate");
         assert_eq!(host["spec"]["dnsPolicy"], "None");
-        assert_eq!(host["spec"]["dnsConfig"]["nameservers"], json!(["10.43.0.10"]));
+        assert_eq!(
+            host["spec"]["dnsConfig"]["nameservers"],
+            json!(["10.43.0.10"])
+        );
         assert_eq!(
             host["spec"]["dnsConfig"]["searches"][0],
             "ns1.svc.cluster.local"

@@ -376,10 +376,10 @@ impl Syncer {
             vcluster: self.cfg.vcluster.clone(),
             host_namespace: self.cfg.host_namespace.clone(),
             api_server_ip: self.cfg.api_server_ip.clone(),
-            dns_ip: crate::services::cluster_dns_ip(
-                self.vservices
-                    .get(crate::services::CLUSTER_DNS.0, crate::services::CLUSTER_DNS.1),
-            ),
+            dns_ip: crate::services::cluster_dns_ip(self.vservices.get(
+                crate::services::CLUSTER_DNS.0,
+                crate::services::CLUSTER_DNS.1,
+            )),
             service_env: Vec::new(),
             token_secret: None,
         }

@@ -96,12 +96,13 @@ pub(crate) async fn start(
         zone_cfg,
     )));
     let running = Running { tasks };
-    std::fs::write(data_dir.join("dns.addr"), format!("{addr}\n"))
-        .context("writing dns.addr")?;
+    std::fs::write(data_dir.join("dns.addr"), format!("{addr}\n")).context("writing dns.addr")?;
     tracing::info!(%addr, upstream = ?upstream, "DNS server listening");
     let advertise = advertise_address(args, std::env::var("POD_IP").ok().as_deref());
     if advertise.is_none() {
-        tracing::warn!("no address for the kube-dns Endpoints: set --dns-advertise-address or POD_IP");
+        tracing::warn!(
+            "no address for the kube-dns Endpoints: set --dns-advertise-address or POD_IP"
+        );
     }
     // Before the syncer starts, so the first pods it syncs already get the nameserver.
     let mut attempt = 0;
@@ -148,7 +149,12 @@ mod tests {
             advertise_address(&a, Some("10.0.0.9")),
             Some([10, 0, 0, 9].into())
         );
-        let a = args(&["--dns-listen", "0.0.0.0:53", "--dns-advertise-address", "10.1.1.1"]);
+        let a = args(&[
+            "--dns-listen",
+            "0.0.0.0:53",
+            "--dns-advertise-address",
+            "10.1.1.1",
+        ]);
         assert_eq!(
             advertise_address(&a, Some("10.0.0.9")),
             Some([10, 1, 1, 1].into())
@@ -160,7 +166,10 @@ mod tests {
         let a = args(&["--dns-upstream", "10.0.0.2"]);
         assert_eq!(a.dns_upstream, Some("10.0.0.2:53".parse().expect("addr")));
         let a = args(&["--dns-upstream", "127.0.0.1:5353"]);
-        assert_eq!(a.dns_upstream, Some("127.0.0.1:5353".parse().expect("addr")));
+        assert_eq!(
+            a.dns_upstream,
+            Some("127.0.0.1:5353".parse().expect("addr"))
+        );
         assert!(parse_upstream("resolver").is_err());
     }
 }
