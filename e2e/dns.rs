@@ -398,15 +398,22 @@ async fn names_outside_the_cluster_go_to_the_upstream() {
 async fn kube_dns_points_at_the_server() {
     let e = env();
     let client = e.cp.client().await;
+    // The control plane writes dns.addr, then ensures the Service and its Endpoints.
     let deadline = Instant::now() + Duration::from_secs(60);
-    let svc = loop {
-        if let Ok(Some(s)) = Api::<Service>::namespaced(client.clone(), "kube-system")
+    let (svc, eps) = loop {
+        let svc = Api::<Service>::namespaced(client.clone(), "kube-system")
             .get_opt("kube-dns")
-            .await
-        {
-            break s;
+            .await;
+        let eps = Api::<Endpoints>::namespaced(client.clone(), "kube-system")
+            .get_opt("kube-dns")
+            .await;
+        if let (Ok(Some(s)), Ok(Some(e))) = (svc, eps) {
+            break (s, e);
         }
-        assert!(Instant::now() < deadline, "no kube-system/kube-dns");
+        assert!(
+            Instant::now() < deadline,
+            "no kube-system/kube-dns Service and Endpoints"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let v = serde_json::to_value(&svc).expect("json");
@@ -434,10 +441,6 @@ async fn kube_dns_points_at_the_server() {
         ])
     );
     assert!(v["spec"].get("selector").is_none_or(|s| s.is_null()));
-    let eps = Api::<Endpoints>::namespaced(client.clone(), "kube-system")
-        .get("kube-dns")
-        .await
-        .expect("kube-dns endpoints");
     let ev = serde_json::to_value(&eps).expect("json");
     assert_eq!(ev["subsets"][0]["addresses"][0]["ip"], "127.0.0.1");
     assert_eq!(ev["subsets"][0]["ports"][0]["port"], port);
@@ -465,4 +468,86 @@ async fn kube_dns_points_at_the_server() {
         .await,
         records(&[&ip.to_string()])
     );
+}
+
+/// Polls kubectl's jsonpath output until `ok` accepts it (60 s deadline).
+fn wait_jsonpath(
+    cp: &common::Shared,
+    args: &[&str],
+    path: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let expr = format!("jsonpath={path}");
+    let mut all = args.to_vec();
+    all.extend(["-o", &expr]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = cp.kubectl(&all);
+        let text = common::stdout(&out);
+        if out.status.success() && ok(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kubectl {}: {text:?} {}\n{}",
+            all.join(" "),
+            common::stderr(&out),
+            common::tail(&cp.log(), 20)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Under a syncer, kube-dns gets a host ClusterIP, its Endpoints cross to the host,
+/// and synced pods with dnsPolicy ClusterFirst use that ClusterIP as nameserver.
+#[test]
+fn synced_pods_use_the_virtual_cluster_dns() {
+    let host = common::shared_host();
+    let host_ns = "vc-dns";
+    let _ = host.kubectl(&["create", "namespace", host_ns]);
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-dns-virtual-{}", std::process::id()));
+    let host_kubeconfig = host.kubeconfig.to_string_lossy().to_string();
+    let vc = common::ControlPlane::start(
+        &dir,
+        &[
+            "--name",
+            "vdns",
+            "--host-kubeconfig",
+            &host_kubeconfig,
+            "--host-namespace",
+            host_ns,
+            "--dns-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let dns_ip = wait_jsonpath(
+        &vc,
+        &["get", "service", "kube-dns", "-n", "kube-system"],
+        "{.spec.clusterIP}",
+        |ip| !ip.is_empty(),
+    );
+    let host_svc = "kube-dns-x-kube-system-x-vdns";
+    wait_jsonpath(
+        host,
+        &["get", "service", host_svc, "-n", host_ns],
+        "{.spec.clusterIP}",
+        |ip| ip == dns_ip,
+    );
+    wait_jsonpath(
+        host,
+        &["get", "endpoints", host_svc, "-n", host_ns],
+        "{.subsets[0].addresses[0].ip}",
+        |ip| ip == "127.0.0.1",
+    );
+    let o = vc.kubectl(&["run", "dnsprobe", "--image=nginx"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let host_pod = ["get", "pod", "dnsprobe-x-default-x-vdns", "-n", host_ns];
+    let got = wait_jsonpath(
+        host,
+        &host_pod,
+        "{.spec.dnsPolicy} {.spec.dnsConfig.nameservers[0]} {.spec.dnsConfig.searches[0]}",
+        |s| !s.trim().is_empty(),
+    );
+    assert_eq!(got, format!("None {dns_ip} default.svc.cluster.local"));
 }
