@@ -28,9 +28,7 @@ pub fn key_of<K: Resource>(obj: &K) -> Key {
 pub struct Store<K> {
     pub objects: BTreeMap<Key, K>,
     initializing: Option<BTreeMap<Key, K>>,
-    /// Whether a full list has come in: until then an object missing here may just
-    /// not have arrived yet.
-    pub listed: bool,
+    listed: bool,
 }
 
 impl<K> Default for Store<K> {
@@ -75,7 +73,6 @@ impl<K: Resource + Clone> Store<K> {
             }
             watcher::Event::InitDone => {
                 let fresh = self.initializing.take().unwrap_or_default();
-                self.listed = true;
                 let mut touched: Vec<(K, bool)> = Vec::new();
                 for (k, old) in &self.objects {
                     if !fresh.contains_key(k) {
@@ -86,9 +83,16 @@ impl<K: Resource + Clone> Store<K> {
                     touched.push((obj.clone(), false));
                 }
                 self.objects = fresh;
+                self.listed = true;
                 Change::Touched(touched)
             }
         }
+    }
+
+    /// Whether a complete list has been folded in: before that, an object missing
+    /// from the store may merely not be listed yet.
+    pub fn listed(&self) -> bool {
+        self.listed
     }
 
     /// Records the result of our own write before the watch reports it.
@@ -224,3 +228,29 @@ pub fn is_status(e: &kube::Error, code: u16) -> bool {
 /// How long a controller lets a burst of events gather before it reconciles: one
 /// reconcile then covers many changes (kube's work queue deduplicates the same way).
 pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(25);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    #[test]
+    fn a_store_is_listed_after_its_first_complete_list() {
+        let cm: ConfigMap = serde_json::from_value(
+            serde_json::json!({"metadata": {"name": "a", "namespace": "n"}}),
+        )
+        .expect("configmap");
+        let mut store: Store<ConfigMap> = Store::default();
+        assert!(!store.listed());
+        store.apply(watcher::Event::Init);
+        store.apply(watcher::Event::InitApply(cm.clone()));
+        assert!(!store.listed(), "a list in progress is not complete");
+        store.put(cm.clone());
+        assert!(!store.listed(), "own writes are not a list");
+        store.apply(watcher::Event::InitDone);
+        assert!(store.listed());
+        store.apply(watcher::Event::Delete(cm));
+        assert!(store.listed());
+        assert!(store.objects.is_empty());
+    }
+}

@@ -28,6 +28,16 @@ pub fn is_synced(namespace: &str, name: &str) -> bool {
     !(namespace == "default" && name == "kubernetes")
 }
 
+/// The virtual cluster's DNS Service (vnest-dns keeps it).
+pub const CLUSTER_DNS: (&str, &str) = ("kube-system", "kube-dns");
+
+/// The nameserver of synced pods with dnsPolicy ClusterFirst: the ClusterIP of the
+/// virtual `kube-system/kube-dns` (a host address under the syncer), once it has one.
+pub fn cluster_dns_ip(kube_dns: Option<&Service>) -> Option<String> {
+    let ip = kube_dns?.spec.as_ref()?.cluster_ip.as_deref()?;
+    (!ip.is_empty() && ip != "None").then(|| ip.to_string())
+}
+
 fn host_error(e: kube::Error) -> ApiError {
     match e {
         kube::Error::Api(s) if s.code == 422 || s.code == 403 => ApiError::new(
@@ -191,6 +201,37 @@ mod tests {
             host_namespace: "h".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn synced_pods_use_the_cluster_ip_of_kube_dns_once_it_has_one() {
+        let kube_dns = |ip: Option<&str>| -> Service {
+            serde_json::from_value(json!({
+                "metadata": {"name": CLUSTER_DNS.1, "namespace": CLUSTER_DNS.0},
+                "spec": {"clusterIP": ip, "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]},
+            }))
+            .expect("service")
+        };
+        assert_eq!(cluster_dns_ip(None), None);
+        assert_eq!(cluster_dns_ip(Some(&kube_dns(None))), None);
+        assert_eq!(cluster_dns_ip(Some(&kube_dns(Some("None")))), None);
+        let svc = kube_dns(Some("10.43.0.10"));
+        let ctx = Context {
+            dns_ip: cluster_dns_ip(Some(&svc)),
+            ..ctx()
+        };
+        let pod = json!({"metadata": {"name": "p", "namespace": "ns1", "uid": "u"},
+            "spec": {"containers": [{"name": "c", "image": "i"}]}});
+        let host = translate::pod_to_host(&pod, &ctx).expect("translate");
+        assert_eq!(host["spec"]["dnsPolicy"], "None");
+        assert_eq!(
+            host["spec"]["dnsConfig"]["nameservers"],
+            json!(["10.43.0.10"])
+        );
+        assert_eq!(
+            host["spec"]["dnsConfig"]["searches"][0],
+            "ns1.svc.cluster.local"
+        );
     }
 
     #[test]

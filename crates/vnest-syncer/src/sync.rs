@@ -382,7 +382,10 @@ impl Syncer {
             vcluster: self.cfg.vcluster.clone(),
             host_namespace: self.cfg.host_namespace.clone(),
             api_server_ip: self.cfg.api_server_ip.clone(),
-            dns_ip: None,
+            dns_ip: crate::services::cluster_dns_ip(self.vservices.get(
+                crate::services::CLUSTER_DNS.0,
+                crate::services::CLUSTER_DNS.1,
+            )),
             service_env: Vec::new(),
             token_secret: None,
         }
@@ -1128,6 +1131,9 @@ pub async fn run(cfg: SyncerConfig) {
     // Watches relist on their own after errors; the resync only catches what a bug
     // or a lost event left behind, and costs a reconcile of every pod.
     let mut resync = tokio::time::interval(std::time::Duration::from_secs(60));
+    // Services wait for all four lists: before the virtual list is in, a host Service
+    // without its virtual one is not yet known, not orphaned.
+    let mut pending_services: BTreeSet<Key> = BTreeSet::new();
     loop {
         let mut dirty: BTreeSet<Key> = BTreeSet::new();
         let mut dirty_services: BTreeSet<Key> = BTreeSet::new();
@@ -1235,7 +1241,7 @@ pub async fn run(cfg: SyncerConfig) {
             }
         }
         dirty.append(&mut waiting);
-        if !(s.vpods.listed && s.hpods.listed) {
+        if !(s.vpods.listed() && s.hpods.listed()) {
             waiting = dirty;
             dirty = BTreeSet::new();
         }
@@ -1260,8 +1266,15 @@ pub async fn run(cfg: SyncerConfig) {
                 Done::VirtualPod(x) => s.vpods.put(*x),
             }
         }
-        for key in dirty_services {
-            s.reconcile_service(&key).await;
+        pending_services.extend(dirty_services);
+        if s.vservices.listed()
+            && s.hservices.listed()
+            && s.vendpoints.listed()
+            && s.hendpoints.listed()
+        {
+            for key in std::mem::take(&mut pending_services) {
+                s.reconcile_service(&key).await;
+            }
         }
         while let Ok(ev) = hevents.try_recv() {
             if let kube::runtime::watcher::Event::Apply(e) = ev {

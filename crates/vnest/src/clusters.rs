@@ -346,12 +346,6 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-fn free_udp_port() -> anyhow::Result<u16> {
-    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -445,7 +439,6 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         embedded_host: host.embedded,
         created_namespace,
         api_port: None,
-        dns_port: None,
         context: context_name(name, &namespace, &host.context),
         connected_file: None,
         previous_context: None,
@@ -468,7 +461,6 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         record.api_port = Some(free_port()?);
         match driver {
             Driver::Process => {
-                record.dns_port = Some(free_udp_port()?);
                 record.save()?;
                 start_control_plane(&record, false)?;
                 wait_ready(&record, Duration::from_secs(args.timeout)).await?;
@@ -1148,7 +1140,10 @@ fn describe_local(record: &ClusterRecord) -> Value {
         "hostContext": record.host_context,
         "embeddedHost": record.embedded_host,
         "server": server,
-        "dns": record.dns_port.map(|p| format!("127.0.0.1:{p}")),
+        // The DNS server's local address (process driver), as the control plane wrote it.
+        "dns": std::fs::read_to_string(record.data_dir().join("dns.addr"))
+            .ok()
+            .map(|a| a.trim().to_string()),
         "kubeconfig": record.kubeconfig(),
         "pid": record.pid(),
         "ttlSeconds": record.ttl_seconds,

@@ -11,6 +11,7 @@ mod background;
 mod bench;
 mod bench_clusters;
 mod clusters;
+mod dns;
 mod host;
 mod incluster;
 mod kubeconfig;
@@ -248,6 +249,9 @@ pub(crate) struct ControlPlaneArgs {
     /// Range NodePorts are allocated from, `FIRST-LAST`.
     #[arg(long, default_value = "30000-32767")]
     service_node_port_range: String,
+    /// The virtual cluster's DNS server (cluster.local).
+    #[command(flatten)]
+    dns: dns::DnsArgs,
 }
 
 fn parse_pss_level(s: &str) -> Result<vnest_api::podsecurity::Level, String> {
@@ -400,6 +404,7 @@ pub(crate) async fn serve(
         ))),
         _ => None,
     };
+    let _dns = dns::start(&args.dns, &args.data_dir, &local).await?;
     let _syncer = match host_client {
         Some((host_client, namespace)) => {
             let cfg = vnest_syncer::sync::SyncerConfig {

@@ -65,9 +65,6 @@ pub struct ClusterRecord {
     /// Port of the API server on this machine (process driver; stays across resume).
     #[serde(default)]
     pub api_port: Option<u16>,
-    /// Port of the DNS server on this machine (process driver).
-    #[serde(default)]
-    pub dns_port: Option<u16>,
     /// The context added to the user's kubeconfig.
     pub context: String,
     /// The kubeconfig file the context was added to, if connected.
