@@ -716,3 +716,137 @@ fn exec_and_port_forward_reach_the_host_pod_through_the_virtual_cluster() {
         assert!(page.contains("Directory listing"), "{bin} {env:?}: {page}");
     }
 }
+
+#[test]
+fn options_mirror_host_nodes_sync_all_data_and_give_host_objects_an_owner() {
+    let host = common::shared_host();
+    let ns = "vc-e2e-opts";
+    let creds = credentials_for(host, ns);
+    // Reading host nodes is the one cluster-wide right --sync-host-nodes needs.
+    let rbac = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/syncer-nodes-clusterrole.yaml"
+    ))
+    .expect("deploy/syncer-nodes-clusterrole.yaml")
+    .replace("NAMESPACE", ns);
+    let rbac_path = host.dir.join("syncer-nodes-rbac.yaml");
+    std::fs::write(&rbac_path, rbac).expect("rbac manifest");
+    ok(
+        host,
+        &["apply", "-f", rbac_path.to_str().unwrap_or_default()],
+    );
+    // A host Service standing for the control plane, owner of the synced objects.
+    ok(
+        host,
+        &[
+            "create",
+            "service",
+            "clusterip",
+            "opts-owner",
+            "--tcp=443:8443",
+            "-n",
+            ns,
+        ],
+    );
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-syncer-opts-{}", std::process::id()));
+    let mut args = virtual_args("opts", &creds, ns);
+    args.extend([
+        "--sync-host-nodes",
+        "--sync-all-configmaps",
+        "--sync-all-secrets",
+        "--host-owner-service",
+        "opts-owner",
+    ]);
+    let vc = ControlPlane::start(&dir, &args);
+
+    // Objects no pod uses cross too.
+    ok(&vc, &["create", "configmap", "loose", "--from-literal=a=b"]);
+    ok(
+        &vc,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "loose-secret",
+            "--from-literal=p=q",
+        ],
+    );
+    let host_has = |what: &[&str]| {
+        let mut all = vec!["get"];
+        all.extend_from_slice(what);
+        all.extend(["-n", ns]);
+        host.kubectl(&all).status.success()
+    };
+    eventually("the unused configmap and secret on the host", || {
+        host_has(&["configmap", "loose-x-default-x-opts"])
+            && host_has(&["secret", "loose-secret-x-default-x-opts"])
+    });
+
+    // A pod: its virtual node mirrors the host node; its host pod has the owner.
+    ok(
+        &vc,
+        &["run", "solo", "--image=busybox", "--", "sleep", "3600"],
+    );
+    eventually("the pod to run", || {
+        jsonpath(&vc, &["get", "pod", "solo"], "{.status.phase}") == "Running"
+    });
+    let node = jsonpath(&vc, &["get", "pod", "solo"], "{.spec.nodeName}");
+    assert!(!node.is_empty());
+    eventually("the virtual node to mirror the host node", || {
+        vc.kubectl(&["get", "node", &node]).status.success()
+            && jsonpath(&vc, &["get", "node", &node], "{.metadata.labels.type}")
+                == "vnest-simulated"
+    });
+    for field in [
+        "{.status.capacity.cpu}",
+        "{.status.nodeInfo.osImage}",
+        "{.spec.podCIDR}",
+    ] {
+        assert_eq!(
+            jsonpath(&vc, &["get", "node", &node], field),
+            jsonpath(host, &["get", "node", &node], field),
+            "{field}"
+        );
+    }
+    let owner_uid = jsonpath(
+        host,
+        &["get", "service", "opts-owner", "-n", ns],
+        "{.metadata.uid}",
+    );
+    for obj in [
+        ["pod", "solo-x-default-x-opts"],
+        ["configmap", "loose-x-default-x-opts"],
+    ] {
+        let mut q = vec!["get"];
+        q.extend(obj);
+        q.extend(["-n", ns]);
+        assert_eq!(
+            jsonpath(host, &q, "{.metadata.ownerReferences[0].uid}"),
+            owner_uid,
+            "{obj:?} is owned by the control plane's Service"
+        );
+    }
+    // No pod on the node any more: its virtual node goes.
+    ok(&vc, &["delete", "pod", "solo", "--wait=false"]);
+    eventually("the unneeded virtual node to go", || {
+        !vc.kubectl(&["get", "node", &node]).status.success()
+    });
+
+    // The control plane gone and its Service deleted, the host's garbage collector
+    // removes what the syncer made.
+    ok(
+        &vc,
+        &["run", "again", "--image=busybox", "--", "sleep", "3600"],
+    );
+    eventually("the second host pod", || {
+        host_has(&["pod", "again-x-default-x-opts"])
+    });
+    drop(vc);
+    ok(host, &["delete", "service", "opts-owner", "-n", ns]);
+    eventually("owned host objects to go", || {
+        !host_has(&["configmap", "loose-x-default-x-opts"])
+            && !host_has(&["secret", "loose-secret-x-default-x-opts"])
+            && !host_has(&["pod", "again-x-default-x-opts"])
+    });
+}

@@ -14,6 +14,7 @@
 //! gives virtual Services the host's addresses at create time.
 
 pub mod names;
+pub mod nodes;
 pub mod proxy;
 pub mod services;
 pub mod sync;

@@ -131,6 +131,18 @@ pub fn mark(host: &mut Value, vcluster: &str, origin: &Origin) {
     }
 }
 
+/// Gives a host object its owner reference, if there is one.
+pub fn own(host: &mut Value, owner: Option<&Value>) {
+    if let Some(owner) = owner {
+        host["metadata"]["ownerReferences"] = Value::Array(vec![owner.clone()]);
+    }
+}
+
+/// The owner reference naming a host Service (the control plane's) as owner.
+pub fn service_owner(name: &str, uid: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "name": name, "uid": uid})
+}
+
 fn meta_map<'a>(obj: &'a Value, field: &str) -> Option<&'a Map<String, Value>> {
     obj.pointer(&format!("/metadata/{field}"))?.as_object()
 }

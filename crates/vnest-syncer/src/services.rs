@@ -20,6 +20,8 @@ pub struct HostServiceAddresses {
     pub host: Client,
     pub host_namespace: String,
     pub vcluster: String,
+    /// The owner reference of every host object (see [`crate::sync::SyncerConfig`]).
+    pub owner: Option<Value>,
 }
 
 /// Whether a virtual Service is synced (the virtual cluster's own `kubernetes`
@@ -59,6 +61,7 @@ impl HostServices for HostServiceAddresses {
         let ctx = Context {
             vcluster: self.vcluster.clone(),
             host_namespace: self.host_namespace.clone(),
+            owner: self.owner.clone(),
             ..Default::default()
         };
         let host =

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use vnest_controllers::informer::{key_of, watch_channel, Change, Key, Store};
 
 use crate::names::{self, HostName};
+use crate::nodes;
 use crate::translate::{self, Context};
 
 const MANAGER: &str = "vnest-syncer";
@@ -42,6 +43,16 @@ pub struct SyncerConfig {
     /// virtual pod whose host pod is missing at startup gets a new one instead of
     /// failing as on a lost node.
     pub recreate_missing_pods: bool,
+    /// Virtual nodes mirror the host nodes of their pods (labels, capacity,
+    /// conditions, addresses); needs read access to host nodes
+    /// (deploy/syncer-nodes-clusterrole.yaml). Otherwise they are stand-ins.
+    pub sync_host_nodes: bool,
+    /// Every configmap of the virtual cluster crosses, not only those pods use.
+    pub sync_all_configmaps: bool,
+    /// Every secret crosses (service-account token secrets excepted).
+    pub sync_all_secrets: bool,
+    /// The owner reference every host object gets (the control plane's host Service).
+    pub host_owner: Option<Value>,
 }
 
 /// Why a pod is not synced, in PodSecurity's words, if it fails the level.
@@ -239,6 +250,7 @@ async fn create_token_secret(
         uid: vpod.uid().unwrap_or_default(),
     };
     names::mark(&mut secret, &cfg.vcluster, &origin);
+    names::own(&mut secret, cfg.host_owner.as_ref());
     let secret: Secret = serde_json::from_value(secret).ok()?;
     let api: Api<Secret> = Api::namespaced(cfg.host_client.clone(), &cfg.host_namespace);
     match api.create(&PostParams::default(), &secret).await {
@@ -366,8 +378,10 @@ struct Syncer {
     hclaims: Store<PersistentVolumeClaim>,
     vendpoints: Store<Endpoints>,
     hendpoints: Store<Endpoints>,
-    /// Virtual nodes made for host nodes that run this cluster's pods.
-    vnodes: BTreeSet<String>,
+    /// Virtual nodes (those this syncer made carry `nodes::MADE_BY`).
+    vnodes: Store<Node>,
+    /// Host nodes, with `sync_host_nodes`.
+    hnodes: Store<Node>,
     /// Whether the pods of the first full lists were reconciled (the startup pass).
     started: bool,
 }
@@ -388,6 +402,7 @@ impl Syncer {
             )),
             service_env: Vec::new(),
             token_secret: None,
+            owner: self.cfg.host_owner.clone(),
         }
     }
 
@@ -522,40 +537,82 @@ impl Syncer {
         })
     }
 
-    /// A virtual Node standing for the host node a pod runs on (the syncer may not
-    /// read host nodes: it holds only a namespace Role).
+    /// The virtual Node of the host node a pod was just bound to, made at once so the
+    /// pod never names a node the virtual cluster lacks.
     async fn ensure_virtual_node(&mut self, name: &str) {
-        if self.vnodes.contains(name) {
+        if self.vnodes.get("", name).is_none() {
+            self.write_virtual_node(name).await;
+        }
+    }
+
+    /// Creates the virtual node for host node `name`, or brings it in line with the
+    /// host node (heartbeats alone write nothing).
+    async fn write_virtual_node(&mut self, name: &str) {
+        let host = self.hnodes.get("", name).map(value);
+        let wanted = nodes::virtual_node(name, &self.cfg.vcluster, host.as_ref());
+        let api: Api<Node> = Api::all(self.cfg.virtual_client.clone());
+        let pp = PatchParams {
+            field_manager: Some(MANAGER.into()),
+            ..Default::default()
+        };
+        let Some(current) = self.vnodes.get("", name).map(value) else {
+            let Ok(node) = serde_json::from_value::<Node>(wanted.clone()) else {
+                return;
+            };
+            match api.create(&PostParams::default(), &node).await {
+                Ok(made) => {
+                    self.vnodes.put(made);
+                    let status = json!({"status": wanted["status"]});
+                    if let Ok(n) = api.patch_status(name, &pp, &Patch::Merge(&status)).await {
+                        self.vnodes.put(n);
+                    }
+                }
+                Err(e) if is_status(&e, 409) => {}
+                Err(e) => {
+                    tracing::warn!(node = %name, error = %e, "creating a virtual node failed")
+                }
+            }
+            return;
+        };
+        let (meta, status) = nodes::updates(&current, &wanted);
+        if let Some(patch) = meta {
+            match api.patch(name, &pp, &Patch::Merge(&patch)).await {
+                Ok(n) => self.vnodes.put(n),
+                Err(e) => tracing::debug!(node = %name, error = %e, "updating a virtual node"),
+            }
+        }
+        if let Some(patch) = status {
+            match api.patch_status(name, &pp, &Patch::Merge(&patch)).await {
+                Ok(n) => self.vnodes.put(n),
+                Err(e) => {
+                    tracing::debug!(node = %name, error = %e, "updating a virtual node's status")
+                }
+            }
+        }
+    }
+
+    /// A virtual node for every node a virtual pod is bound to, up to date; the ones
+    /// this syncer made that no pod needs go.
+    async fn sync_nodes(&mut self) {
+        if !(self.vpods.listed()
+            && self.vnodes.listed()
+            && (self.hnodes.listed() || !self.cfg.sync_host_nodes))
+        {
             return;
         }
-        let nodes: Api<Node> = Api::all(self.cfg.virtual_client.clone());
-        let node: Node = match serde_json::from_value(json!({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "vnest.io/fake-node": "true"}},
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                                       "message": "the host node runs this virtual cluster's pods"}],
-                       "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                       "nodeInfo": {"kubeletVersion": "v1.33.0", "kubeProxyVersion": "v1.33.0",
-                                    "containerRuntimeVersion": "vnest://0.1.0", "operatingSystem": "linux",
-                                    "architecture": "amd64", "osImage": "vnest virtual node",
-                                    "kernelVersion": "", "machineID": "", "systemUUID": "", "bootID": ""}},
-        })) {
-            Ok(n) => n,
-            Err(_) => return,
-        };
-        match nodes.create(&PostParams::default(), &node).await {
-            Ok(_) => {
-                let patch = json!({"status": node.status});
-                let _ = nodes
-                    .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
-                    .await;
-                self.vnodes.insert(name.to_string());
+        let pods: Vec<Value> = self.vpods.objects.values().map(value).collect();
+        let needed = nodes::needed(pods.iter());
+        for name in &needed {
+            self.write_virtual_node(name).await;
+        }
+        let vnodes: Vec<Value> = self.vnodes.objects.values().map(value).collect();
+        let api: Api<Node> = Api::all(self.cfg.virtual_client.clone());
+        for name in nodes::unneeded(vnodes.iter(), &self.cfg.vcluster, &needed) {
+            match api.delete(&name, &DeleteParams::default()).await {
+                Ok(_) => self.vnodes.remove("", &name),
+                Err(e) if is_status(&e, 404) => self.vnodes.remove("", &name),
+                Err(e) => tracing::debug!(node = %name, error = %e, "removing a virtual node"),
             }
-            Err(e) if is_status(&e, 409) => {
-                self.vnodes.insert(name.to_string());
-            }
-            Err(e) => tracing::warn!(node = %name, error = %e, "creating a virtual node failed"),
         }
     }
 
@@ -1014,6 +1071,20 @@ impl Syncer {
             used_secrets.extend(secrets.into_iter().map(|n| (ns.clone(), n)));
             tokens.insert(token_secret_name(pname, ns, &self.cfg.vcluster));
         }
+        if self.cfg.sync_all_configmaps {
+            used_cms.extend(self.vconfigmaps.objects.keys().cloned());
+        }
+        if self.cfg.sync_all_secrets {
+            used_secrets.extend(
+                self.vsecrets
+                    .objects
+                    .iter()
+                    .filter(|(_, s)| {
+                        s.type_.as_deref() != Some("kubernetes.io/service-account-token")
+                    })
+                    .map(|(k, _)| k.clone()),
+            );
+        }
         for (ns, name) in used_cms.clone() {
             self.sync_data::<ConfigMap>("ConfigMap", &ns, &name).await;
         }
@@ -1108,6 +1179,10 @@ pub async fn run(cfg: SyncerConfig) {
         Api::<Service>::namespaced(cfg.host_client.clone(), &cfg.host_namespace),
         &selector,
     );
+    let mut vnodes = watch_channel(Api::<Node>::all(cfg.virtual_client.clone()));
+    let mut hnodes = cfg
+        .sync_host_nodes
+        .then(|| watch_channel(Api::<Node>::all(cfg.host_client.clone())));
     let mut s = Syncer {
         cfg,
         vpods: Store::default(),
@@ -1122,7 +1197,8 @@ pub async fn run(cfg: SyncerConfig) {
         hclaims: Store::default(),
         vendpoints: Store::default(),
         hendpoints: Store::default(),
-        vnodes: BTreeSet::new(),
+        vnodes: Store::default(),
+        hnodes: Store::default(),
         started: false,
     };
     // Pods whose reconcile waits until both pod lists are in: before that, a missing
@@ -1139,7 +1215,15 @@ pub async fn run(cfg: SyncerConfig) {
         let mut dirty_services: BTreeSet<Key> = BTreeSet::new();
         let mut host_events: Vec<Event> = Vec::new();
         let mut data_changed = false;
+        let mut nodes_changed = false;
         tokio::select! {
+            Some(ev) = vnodes.recv() => { nodes_changed |= !touched(s.vnodes.apply(ev)).is_empty(); }
+            Some(ev) = async {
+                match hnodes.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => { nodes_changed |= !touched(s.hnodes.apply(ev)).is_empty(); }
             Some(ev) = vservices.recv() => dirty_services.extend(touched(s.vservices.apply(ev)).iter().map(key_of)),
             Some(ev) = hservices.recv() => {
                 for h in touched(s.hservices.apply(ev)) {
@@ -1204,6 +1288,14 @@ pub async fn run(cfg: SyncerConfig) {
         }
         while let Ok(ev) = vcms.try_recv() {
             data_changed |= !touched(s.vconfigmaps.apply(ev)).is_empty();
+        }
+        while let Ok(ev) = vnodes.try_recv() {
+            nodes_changed |= !touched(s.vnodes.apply(ev)).is_empty();
+        }
+        if let Some(h) = hnodes.as_mut() {
+            while let Ok(ev) = h.try_recv() {
+                nodes_changed |= !touched(s.hnodes.apply(ev)).is_empty();
+            }
         }
         while let Ok(ev) = vsecrets.try_recv() {
             data_changed |= !touched(s.vsecrets.apply(ev)).is_empty();
@@ -1296,6 +1388,11 @@ pub async fn run(cfg: SyncerConfig) {
         if data_changed {
             s.sync_data_objects().await;
             s.sync_claims().await;
+        }
+        // Pods coming, going or moving (data_changed follows pod events) and node
+        // changes on either side.
+        if data_changed || nodes_changed {
+            s.sync_nodes().await;
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Context {
     /// The host secret carrying the pod's virtual service-account token (`token`,
     /// `ca.crt`, `namespace`).
     pub token_secret: Option<String>,
+    /// The owner reference every host object gets (the control plane's host Service):
+    /// deleting that owner lets the host's garbage collector remove them.
+    pub owner: Option<Value>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -76,6 +79,7 @@ fn host_metadata(kind: &str, obj: &Value, ctx: &Context) -> Result<Value, Transl
     }
     let mut host = json!({"metadata": meta});
     names::mark(&mut host, &ctx.vcluster, &origin);
+    names::own(&mut host, ctx.owner.as_ref());
     Ok(host["metadata"].take())
 }
 
@@ -626,7 +630,31 @@ mod tests {
             dns_ip: Some("10.96.0.30".into()),
             service_env: vec![("DB_SERVICE_HOST".into(), "10.96.0.40".into())],
             token_secret: Some("web-token-x-default-x-dev".into()),
+            owner: Some(names::service_owner("dev", "uid-of-the-service")),
         }
+    }
+
+    #[test]
+    fn every_host_object_names_the_control_planes_service_as_owner() {
+        let host_pod = pod_to_host(&pod(), &ctx()).unwrap();
+        let cm = data_object_to_host(
+            "ConfigMap",
+            &json!({"metadata": {"name": "c", "namespace": "default", "uid": "u2"}}),
+            &ctx(),
+        )
+        .unwrap();
+        for obj in [host_pod, cm] {
+            let owners = &obj["metadata"]["ownerReferences"];
+            assert_eq!(owners.as_array().map(Vec::len), Some(1), "{obj}");
+            assert_eq!(owners[0]["kind"], "Service");
+            assert_eq!(owners[0]["uid"], "uid-of-the-service");
+        }
+        let none = Context {
+            owner: None,
+            ..ctx()
+        };
+        let unowned = pod_to_host(&pod(), &none).unwrap();
+        assert!(unowned["metadata"].get("ownerReferences").is_none());
     }
 
     fn pod() -> Value {
@@ -673,7 +701,9 @@ mod tests {
         assert_eq!(meta["annotations"][names::OBJECT_UID], "u1");
         assert_eq!(meta["annotations"][SERVICE_ACCOUNT_ANNOTATION], "builder");
         assert!(meta.get("uid").is_none() && meta.get("resourceVersion").is_none());
-        assert!(meta.get("ownerReferences").is_none());
+        // Virtual owners do not cross; the control plane's Service is the only owner.
+        assert_eq!(meta["ownerReferences"].as_array().map(Vec::len), Some(1));
+        assert_eq!(meta["ownerReferences"][0]["kind"], "Service");
         assert!(host.get("status").is_none());
         let spec = &host["spec"];
         for gone in ["nodeName", "serviceAccountName", "priorityClassName"] {

@@ -233,6 +233,22 @@ pub(crate) struct ControlPlaneArgs {
     /// control plane was stopped gets a new host pod instead of failing.
     #[arg(long, env = "VNEST_RECREATE_MISSING_PODS")]
     recreate_missing_pods: bool,
+    /// Virtual nodes mirror the host nodes their pods run on (labels, capacity,
+    /// conditions, addresses). Needs get/list/watch on host nodes
+    /// (deploy/syncer-nodes-clusterrole.yaml); without it virtual nodes are stand-ins.
+    #[arg(long)]
+    sync_host_nodes: bool,
+    /// Every configmap of the virtual cluster goes to the host, not only those pods use.
+    #[arg(long)]
+    sync_all_configmaps: bool,
+    /// Every secret of the virtual cluster goes to the host (service-account token
+    /// secrets excepted), not only those pods use.
+    #[arg(long)]
+    sync_all_secrets: bool,
+    /// Host Service that owns every host object the syncer makes, so that deleting it
+    /// removes them (default in a pod: the control plane's own Service, NAME).
+    #[arg(long)]
+    host_owner_service: Option<String>,
     /// Unix time at which this virtual cluster deletes itself (`vnest create --ttl`):
     /// it runs `vnest delete NAME`, which stops this process and removes its host
     /// objects and local state.
@@ -329,6 +345,7 @@ pub(crate) async fn serve(
         (None, false) => None,
     };
     let mut api_server_ip = args.api_server_host_ip.clone();
+    let mut host_owner = None;
     let host_client = match (host_config, &host_namespace) {
         (Some(host_config), Some(namespace)) => {
             vnest_syncer::names::check_vcluster_name(&args.name)?;
@@ -336,6 +353,15 @@ pub(crate) async fn serve(
             if in_cluster && api_server_ip.is_none() {
                 api_server_ip = own_service_ip(&client, namespace, &args.name).await;
             }
+            host_owner = match (&args.host_owner_service, in_cluster) {
+                (Some(svc), _) => Some(
+                    service_owner(&client, namespace, svc)
+                        .await
+                        .with_context(|| format!("--host-owner-service {svc}"))?,
+                ),
+                (None, true) => service_owner(&client, namespace, &args.name).await.ok(),
+                (None, false) => None,
+            };
             cfg.pod_logs = Some(std::sync::Arc::new(vnest_syncer::proxy::HostPodLogs {
                 host: client.clone(),
                 host_namespace: namespace.clone(),
@@ -351,6 +377,7 @@ pub(crate) async fn serve(
                     host: client.clone(),
                     host_namespace: namespace.clone(),
                     vcluster: args.name.clone(),
+                    owner: host_owner.clone(),
                 },
             ));
             Some((client, namespace.clone()))
@@ -415,6 +442,10 @@ pub(crate) async fn serve(
                 api_server_ip: api_server_ip.clone(),
                 pod_security: args.pod_security_level,
                 recreate_missing_pods: args.recreate_missing_pods,
+                sync_host_nodes: args.sync_host_nodes,
+                sync_all_configmaps: args.sync_all_configmaps,
+                sync_all_secrets: args.sync_all_secrets,
+                host_owner: host_owner.clone(),
             };
             tracing::info!(vcluster = %args.name, host_namespace = %namespace, "syncer started");
             Some(tokio::spawn(vnest_syncer::sync::run(cfg)))
@@ -457,6 +488,19 @@ fn in_cluster_mode(args: &ControlPlaneArgs) -> bool {
         || (args.host_kubeconfig.is_none()
             && args.host_namespace.is_some()
             && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some())
+}
+
+/// The owner reference naming host Service `name` (the control plane's).
+async fn service_owner(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Service> =
+        kube::Api::namespaced(client.clone(), namespace);
+    let svc = api.get(name).await?;
+    let uid = svc.metadata.uid.unwrap_or_default();
+    Ok(vnest_syncer::names::service_owner(name, &uid))
 }
 
 /// The ClusterIP of the chart's Service `name`: where host pods reach this API server.
