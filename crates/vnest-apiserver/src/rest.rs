@@ -905,7 +905,12 @@ impl Rest {
                 if crate::crd::is_crd_def(def) {
                     crate::crd::default_crd(&mut next);
                 }
-                vnest_api::defaults::apply_defaults(&def.group, &def.version, &def.kind, &mut next);
+                vnest_api::defaults::apply_update_defaults(
+                    &def.group,
+                    &def.version,
+                    &def.kind,
+                    &mut next,
+                );
             }
             if is_service(def) {
                 self.services

@@ -80,14 +80,7 @@ fn base64_encode(input: &[u8]) -> String {
 /// The `kubernetes.io/metadata.name` label, the `kubernetes` finalizer and
 /// `status.phase: Active`.
 pub(super) fn default_namespace(root: &mut Map<String, Value>) {
-    if let Some(meta) = child(root, "metadata") {
-        let name = str_of(meta, "name").to_string();
-        if !name.is_empty() {
-            if let Some(labels) = child(meta, "labels") {
-                labels.insert("kubernetes.io/metadata.name".into(), json!(name));
-            }
-        }
-    }
+    namespace_name_label(root);
     if let Some(spec) = child(root, "spec") {
         if is_unset(spec.get("finalizers")) {
             spec.insert("finalizers".into(), json!([]));
@@ -98,6 +91,27 @@ pub(super) fn default_namespace(root: &mut Map<String, Value>) {
             }
         }
     }
+    namespace_phase(root);
+}
+
+/// The namespace's defaults proper (create and update): the name label and the phase.
+pub(super) fn default_namespace_fields(root: &mut Map<String, Value>) {
+    namespace_name_label(root);
+    namespace_phase(root);
+}
+
+fn namespace_name_label(root: &mut Map<String, Value>) {
+    if let Some(meta) = child(root, "metadata") {
+        let name = str_of(meta, "name").to_string();
+        if !name.is_empty() {
+            if let Some(labels) = child(meta, "labels") {
+                labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+            }
+        }
+    }
+}
+
+fn namespace_phase(root: &mut Map<String, Value>) {
     if let Some(status) = child(root, "status") {
         default_str(status, "phase", "Active");
     }

@@ -75,6 +75,19 @@ pub enum DefaultsError {
 ///
 /// For Jobs the generated selector uses `metadata.uid`; call this after the
 /// uid has been assigned (without a uid no selector is generated).
+/// The defaulting of an update, patch or apply body: as [`apply_defaults`], without
+/// what kube-apiserver does only on create (a namespace's `kubernetes` finalizer,
+/// which only the namespace controller's `/finalize` may remove).
+pub fn apply_update_defaults(group: &str, version: &str, kind: &str, obj: &mut Value) {
+    if let ("", "Namespace") = (group, kind) {
+        if let Some(root) = obj.as_object_mut() {
+            core::default_namespace_fields(root);
+        }
+        return;
+    }
+    apply_defaults(group, version, kind, obj);
+}
+
 pub fn apply_defaults(group: &str, version: &str, kind: &str, obj: &mut Value) {
     let Some(root) = obj.as_object_mut() else {
         return;
@@ -235,6 +248,26 @@ fn list_is_empty(m: &Map<String, Value>, key: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn updates_keep_a_finalized_namespace_finalized() {
+        let mut ns = serde_json::json!({"metadata": {"name": "gone"}, "spec": {"finalizers": []},
+                                         "status": {"phase": "Terminating"}});
+        super::apply_update_defaults("", "v1", "Namespace", &mut ns);
+        assert_eq!(ns["spec"]["finalizers"], serde_json::json!([]));
+        assert_eq!(
+            ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            "gone"
+        );
+        assert_eq!(ns["status"]["phase"], "Terminating");
+        let mut created = serde_json::json!({"metadata": {"name": "new"}});
+        super::apply_defaults("", "v1", "Namespace", &mut created);
+        assert_eq!(
+            created["spec"]["finalizers"],
+            serde_json::json!(["kubernetes"])
+        );
+    }
+
     use super::*;
     use serde_json::json;
 
