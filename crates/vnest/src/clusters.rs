@@ -128,7 +128,9 @@ pub struct CreateArgs {
     /// CLI is gone.
     #[arg(long, value_parser = parse_duration)]
     pub ttl: Option<Duration>,
-    /// Serve the API on every interface of this machine, not only loopback.
+    /// Reachable from other machines: the process driver serves the API on every
+    /// interface (not only loopback); the kubernetes driver makes the control plane's
+    /// Service a LoadBalancer.
     #[arg(long)]
     pub expose: bool,
     /// On an existing cluster: restart its control plane with this binary.
@@ -443,6 +445,7 @@ async fn create_cluster(args: &CreateArgs) -> anyhow::Result<ClusterRecord> {
         connected_file: None,
         previous_context: None,
         ttl_seconds: args.ttl.map(|d| d.as_secs()),
+        exposed: args.expose,
         paused: false,
         control_plane_args: process_args(name, &values),
     };
@@ -662,7 +665,14 @@ fn dynamic_api(
 fn start_control_plane(record: &ClusterRecord, recreate_missing_pods: bool) -> anyhow::Result<()> {
     let port = record.api_port.context("the record has no API port")?;
     let mut cmd = Command::new(std::env::current_exe()?);
-    let listen = format!("127.0.0.1:{port}");
+    // The kubeconfig names 127.0.0.1 either way; exposed, other machines use this
+    // machine's address (in the serving certificate too).
+    let listen = listen_address(record.exposed, port);
+    if record.exposed {
+        if let Some(host) = hostname() {
+            cmd.args(["--tls-san", &host]);
+        }
+    }
     cmd.arg("control-plane")
         .args(["--name", &record.name, "--data-dir"])
         .arg(record.data_dir())
@@ -688,6 +698,25 @@ fn start_control_plane(record: &ClusterRecord, recreate_missing_pods: bool) -> a
         record.log_file().display()
     ));
     Ok(())
+}
+
+/// Where a process-driver control plane listens: loopback, or every interface.
+fn listen_address(exposed: bool, port: u16) -> String {
+    let ip = if exposed { "0.0.0.0" } else { "127.0.0.1" };
+    format!("{ip}:{port}")
+}
+
+/// This machine's host name, for the serving certificate of an exposed cluster.
+fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).to_string();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Waits until the control plane's API answers /readyz.
@@ -1481,6 +1510,13 @@ mod tests {
         for bad in ["", "h", "5x", "10m5", "0s", "99999999999999999999h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_an_exposed_cluster_listens_beyond_loopback() {
+        assert_eq!(listen_address(false, 7000), "127.0.0.1:7000");
+        assert_eq!(listen_address(true, 7000), "0.0.0.0:7000");
+        assert!(hostname().is_some_and(|h| !h.is_empty()));
     }
 
     #[test]

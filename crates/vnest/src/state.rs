@@ -76,6 +76,9 @@ pub struct ClusterRecord {
     /// The cluster deletes itself this many seconds after creation.
     #[serde(default)]
     pub ttl_seconds: Option<u64>,
+    /// Served on every interface (process driver) or by a LoadBalancer (kubernetes).
+    #[serde(default)]
+    pub exposed: bool,
     #[serde(default)]
     pub paused: bool,
     /// Extra `vnest control-plane` flags (process driver), from -f/--set.
