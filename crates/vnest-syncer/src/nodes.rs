@@ -74,17 +74,31 @@ pub fn virtual_node(name: &str, vcluster: &str, host: Option<&Value>) -> Value {
     })
 }
 
-/// Conditions without their heartbeat times: a heartbeat alone is no change.
-fn without_heartbeats(status: Option<&Value>) -> Value {
-    let mut s = status.cloned().unwrap_or(Value::Null);
-    if let Some(conds) = s.get_mut("conditions").and_then(Value::as_array_mut) {
-        for c in conds {
-            if let Some(m) = c.as_object_mut() {
-                m.remove("lastHeartbeatTime");
-            }
+/// A condition as it matters: type, status, reason, message (times are not a change).
+fn condition_core(c: &Value) -> Value {
+    json!([c.get("type"), c.get("status"), c.get("reason"), c.get("message")])
+}
+
+/// Whether `current` status already says what `wanted` says, field by field (fields
+/// the API server adds, and heartbeat or transition times, do not count).
+fn status_matches(current: Option<&Value>, wanted: Option<&Value>) -> bool {
+    let Some(wanted) = wanted.and_then(Value::as_object) else {
+        return true;
+    };
+    let current = current.cloned().unwrap_or(Value::Null);
+    wanted.iter().all(|(field, want)| {
+        let have = current.get(field).cloned().unwrap_or(Value::Null);
+        if field == "conditions" {
+            let core = |v: &Value| -> Vec<Value> {
+                v.as_array()
+                    .map(|a| a.iter().map(condition_core).collect())
+                    .unwrap_or_default()
+            };
+            core(&have) == core(want)
+        } else {
+            &have == want
         }
-    }
-    s
+    })
 }
 
 /// What to patch onto `current` so it matches `wanted`: labels and spec as one merge
@@ -123,9 +137,8 @@ pub fn updates(current: &Value, wanted: &Value) -> (Option<Value>, Option<Value>
             meta_patch.insert("spec".into(), spec.clone());
         }
     }
-    let status_patch = (without_heartbeats(current.get("status"))
-        != without_heartbeats(wanted.get("status")))
-    .then(|| json!({"status": wanted.get("status").cloned().unwrap_or(json!({}))}));
+    let status_patch = (!status_matches(current.get("status"), wanted.get("status")))
+        .then(|| json!({"status": wanted.get("status").cloned().unwrap_or(json!({}))}));
     (
         (!meta_patch.is_empty()).then_some(Value::Object(meta_patch)),
         status_patch,
@@ -185,6 +198,9 @@ mod tests {
         let wanted = virtual_node("n1", "dev", Some(&host_node()));
         let mut current = wanted.clone();
         current["status"]["conditions"][0]["lastHeartbeatTime"] = json!("t0");
+        current["status"]["conditions"][0]["lastTransitionTime"] = json!("t0");
+        // Fields the API server fills in are no difference either.
+        current["status"]["daemonEndpoints"] = json!({"kubeletEndpoint": {"Port": 0}});
         assert_eq!(updates(&current, &wanted), (None, None));
         current["status"]["conditions"][0]["status"] = json!("False");
         let (meta, status) = updates(&current, &wanted);
