@@ -76,7 +76,12 @@ pub fn virtual_node(name: &str, vcluster: &str, host: Option<&Value>) -> Value {
 
 /// A condition as it matters: type, status, reason, message (times are not a change).
 fn condition_core(c: &Value) -> Value {
-    json!([c.get("type"), c.get("status"), c.get("reason"), c.get("message")])
+    json!([
+        c.get("type"),
+        c.get("status"),
+        c.get("reason"),
+        c.get("message")
+    ])
 }
 
 /// Whether `current` status already says what `wanted` says, field by field (fields

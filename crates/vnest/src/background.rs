@@ -91,12 +91,18 @@ pub fn stop(pid: i32, grace: Duration) -> bool {
     true
 }
 
-/// The resident set size of a process in bytes, from /proc.
-pub fn rss_bytes(pid: i32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+/// A `kB` figure of a /proc file of a process, in bytes (`status` with `VmRSS:` or
+/// `RssAnon:`, `smaps_rollup` with `Pss:`).
+pub fn proc_bytes(pid: i32, file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// The resident set size of a process in bytes.
+pub fn rss_bytes(pid: i32) -> Option<u64> {
+    proc_bytes(pid, "status", "VmRSS:")
 }
 
 /// The last `n` lines of a log file, for error messages.

@@ -41,12 +41,8 @@ impl Drop for ServerProcess {
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
+    crate::background::rss_bytes(pid as i32)
+        .map(|b| b / 1024)
         .context("no VmRSS")
 }
 

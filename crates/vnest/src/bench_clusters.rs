@@ -99,15 +99,11 @@ impl Drop for Sandbox {
 
 /// Proportional set size in bytes (shared pages divided among their users).
 fn pss_bytes(pid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let line = text.lines().find(|l| l.starts_with("Pss:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    crate::background::proc_bytes(pid, "smaps_rollup", "Pss:")
 }
 
 fn anon_bytes(pid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = text.lines().find(|l| l.starts_with("RssAnon:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    crate::background::proc_bytes(pid, "status", "RssAnon:")
 }
 
 fn mem_available() -> u64 {

@@ -14,12 +14,16 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 use kube::discovery::ApiResource;
 use kube::Client;
 use serde_json::{json, Value};
 
 use crate::background;
+use crate::hosts::{
+    client_for, client_for_file, ensure_dev_host, ensure_namespace, reachable, resolve_host,
+    simulated_nodes,
+};
 use crate::kubeconfig;
 use crate::state::{self, ClusterRecord, Driver};
 
@@ -89,10 +93,10 @@ const SYNCED_KINDS: [(&str, &str, &str); 6] = [
 pub struct HostSelection {
     /// Kubeconfig of the host cluster (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long = "kube-config")]
-    kube_config: Option<PathBuf>,
+    pub kube_config: Option<PathBuf>,
     /// Context of the host cluster in that kubeconfig (default: the current one).
     #[arg(long)]
-    context: Option<String>,
+    pub context: Option<String>,
 }
 
 #[derive(Args)]
@@ -178,168 +182,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// The host a cluster goes to: one context's kubeconfig, and whether it is the
-/// embedded dev host.
-struct Host {
-    kubeconfig: Value,
-    context: String,
-    embedded: bool,
-}
-
-pub(crate) async fn client_for(config: &Value) -> anyhow::Result<Client> {
-    let kc: kube::config::Kubeconfig =
-        serde_json::from_value(config.clone()).context("parsing a kubeconfig")?;
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
-    Ok(Client::try_from(cfg)?)
-}
-
-async fn client_for_file(path: &Path) -> anyhow::Result<Client> {
-    client_for(&kubeconfig::read(path)?).await
-}
-
-async fn reachable(config: &Value) -> bool {
-    let Ok(client) = client_for(config).await else {
-        return false;
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(3), client.apiserver_version()).await,
-        Ok(Ok(_))
-    )
-}
-
 /// Progress on stderr: one line per step.
-fn step(msg: impl AsRef<str>) {
+pub(crate) fn step(msg: impl AsRef<str>) {
     eprintln!("  {}", msg.as_ref());
-}
-
-/// Finds the host: the chosen (or current) context of the user's kubeconfig if it
-/// answers; the host of a vnest cluster when that context is one; else the embedded
-/// dev host, started if needed.
-async fn resolve_host(sel: &HostSelection) -> anyhow::Result<Host> {
-    let explicit = sel.kube_config.is_some() || sel.context.is_some();
-    let file = sel
-        .kube_config
-        .clone()
-        .unwrap_or_else(kubeconfig::user_file);
-    let user = kubeconfig::read(&file)?;
-    let wanted = sel
-        .context
-        .clone()
-        .or_else(|| kubeconfig::current_context(&user).map(str::to_string));
-    if let Some(ctx) = wanted {
-        if let Some(record) = state::by_context(&ctx) {
-            // The current context is a virtual cluster: its host is the host.
-            let config = kubeconfig::read(&record.host_kubeconfig)?;
-            if record.embedded_host {
-                ensure_dev_host().await?;
-            }
-            return Ok(Host {
-                kubeconfig: config,
-                context: record.host_context,
-                embedded: record.embedded_host,
-            });
-        }
-        match kubeconfig::single_context(&user, &ctx) {
-            Some(config) if reachable(&config).await => {
-                return Ok(Host {
-                    kubeconfig: config,
-                    context: ctx,
-                    embedded: false,
-                })
-            }
-            _ if explicit => {
-                return Err(failure(
-                    exit::HOST_REFUSED,
-                    format!(
-                        "the host context {ctx:?} of {} does not answer",
-                        file.display()
-                    ),
-                ))
-            }
-            _ => step(format!(
-                "the current context {ctx:?} does not answer; using the local dev host"
-            )),
-        }
-    } else if explicit {
-        return Err(failure(
-            exit::HOST_REFUSED,
-            format!("{} has no current context", file.display()),
-        ));
-    } else {
-        step("no kubeconfig context: using the local dev host (vnest host up)");
-    }
-    let kubeconfig = ensure_dev_host().await?;
-    let context = kubeconfig::current_context(&kubeconfig)
-        .unwrap_or("dev-host")
-        .to_string();
-    Ok(Host {
-        kubeconfig,
-        context,
-        embedded: true,
-    })
-}
-
-/// The embedded dev host's address: `$VNEST_DEV_HOST_LISTEN`, else 127.0.0.1:6443.
-fn dev_host_listen() -> String {
-    std::env::var("VNEST_DEV_HOST_LISTEN").unwrap_or_else(|_| "127.0.0.1:6443".into())
-}
-
-/// Starts the embedded dev host unless it runs; returns its admin kubeconfig.
-async fn ensure_dev_host() -> anyhow::Result<Value> {
-    let dir = state::dev_host_dir();
-    std::fs::create_dir_all(&dir)?;
-    let lock = FileLock::acquire(&dir.join("lock"))?;
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new(std::env::current_exe()?)
-            .args(["host", "--name", "dev-host", "--data-dir"])
-            .arg(&dir)
-            .args(["--listen", &dev_host_listen(), "up", "-o", "json"])
-            .stdout(std::process::Stdio::null())
-            .status()
-    })
-    .await??;
-    drop(lock);
-    if !status.success() {
-        return Err(failure(
-            exit::HOST_REFUSED,
-            format!(
-                "the local dev host did not start; see {}",
-                state::dev_host_dir().join("host.log").display()
-            ),
-        ));
-    }
-    kubeconfig::read(&state::dev_host_dir().join("admin.kubeconfig"))
-}
-
-/// An exclusive lock on a file, released on drop (so parallel creates start one dev
-/// host, not several).
-struct FileLock(std::fs::File);
-
-impl FileLock {
-    fn acquire(path: &Path) -> anyhow::Result<Self> {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            bail!("locking {}", path.display());
-        }
-        Ok(FileLock(f))
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        // SAFETY: as in acquire.
-        unsafe {
-            libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
-        }
-    }
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -558,54 +403,6 @@ pub fn context_name(name: &str, namespace: &str, host_context: &str) -> String {
     format!("vnest_{name}_{namespace}_{host_context}")
 }
 
-/// Whether the host's nodes are a vnest dev host's simulated ones (which run commands,
-/// not images). Without the right to read nodes: assumed real.
-async fn simulated_nodes(client: &Client) -> bool {
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
-    let lp = ListParams::default()
-        .labels("type=vnest-simulated")
-        .limit(1);
-    matches!(
-        tokio::time::timeout(Duration::from_secs(3), nodes.list_metadata(&lp)).await,
-        Ok(Ok(list)) if !list.items.is_empty()
-    )
-}
-
-/// Makes the host namespace if missing; true if this call made it.
-async fn ensure_namespace(client: &Client, namespace: &str) -> anyhow::Result<bool> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let refused = |e: kube::Error, what: &str| {
-        failure(
-            exit::HOST_REFUSED,
-            format!("the host refused to {what} namespace {namespace}: {e}"),
-        )
-    };
-    match api.get_opt(namespace).await {
-        Ok(Some(ns)) => {
-            if ns.metadata.deletion_timestamp.is_some() {
-                return Err(failure(
-                    exit::HOST_REFUSED,
-                    format!("host namespace {namespace} is being deleted; try again shortly"),
-                ));
-            }
-            Ok(false)
-        }
-        Ok(None) => {
-            let ns: Namespace = serde_json::from_value(json!({
-                "metadata": {"name": namespace, "labels": {"vnest.io/namespace-of": "vnest"}}
-            }))?;
-            match api.create(&PostParams::default(), &ns).await {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
-                Err(e) => Err(refused(e, "create")),
-            }
-        }
-        // Without the right to read namespaces the namespace may still be usable.
-        Err(kube::Error::Api(s)) if s.code == 403 => Ok(false),
-        Err(e) => Err(refused(e, "read")),
-    }
-}
-
 /// A host object carrying this cluster's marker, when this machine has no record of
 /// the cluster: the name is taken by someone else's virtual cluster.
 async fn foreign_cluster(
@@ -639,6 +436,22 @@ async fn foreign_cluster(
     Ok(None)
 }
 
+/// The resource `plural` of `group/version`, for dynamic calls.
+fn api_resource(group: &str, version: &str, plural: &str) -> ApiResource {
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version,
+        kind: String::new(),
+        plural: plural.into(),
+    }
+}
+
 fn dynamic_api(
     client: &Client,
     namespace: &str,
@@ -646,19 +459,11 @@ fn dynamic_api(
     version: &str,
     plural: &str,
 ) -> Api<DynamicObject> {
-    let api_version = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
-    let ar = ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version,
-        kind: String::new(),
-        plural: plural.into(),
-    };
-    Api::namespaced_with(client.clone(), namespace, &ar)
+    Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &api_resource(group, version, plural),
+    )
 }
 
 /// Starts the process driver's control plane in the background.
@@ -719,6 +524,20 @@ fn hostname() -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Whether the API server of this kubeconfig answers `/readyz` with ok (within 3 s).
+pub(crate) async fn answers_readyz(config: &Value) -> bool {
+    let Ok(client) = client_for(config).await else {
+        return false;
+    };
+    let Ok(req) = http::Request::get("/readyz").body(Vec::new()) else {
+        return false;
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), client.request_text(req)).await,
+        Ok(Ok(text)) if text.trim() == "ok"
+    )
+}
+
 /// Waits until the control plane's API answers /readyz.
 async fn wait_ready(record: &ClusterRecord, timeout: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -734,25 +553,17 @@ async fn wait_ready(record: &ClusterRecord, timeout: Duration) -> anyhow::Result
             if let Ok(config) = kubeconfig::read(&admin) {
                 // A kubeconfig left by an earlier run names the same port: /readyz
                 // tells whether this run answers.
-                if kubeconfig::server(&config).is_some_and(|s| s.ends_with(&format!(":{port}"))) {
-                    if let Ok(client) = client_for(&config).await {
-                        let req = http::Request::get("/readyz").body(Vec::new())?;
-                        if let Ok(Ok(text)) =
-                            tokio::time::timeout(Duration::from_secs(2), client.request_text(req))
-                                .await
-                        {
-                            if text.trim() == "ok" {
-                                if tty {
-                                    eprintln!();
-                                }
-                                step(format!(
-                                    "virtual API ready in {:.1} s",
-                                    started.elapsed().as_secs_f64()
-                                ));
-                                return Ok(());
-                            }
-                        }
+                if kubeconfig::server(&config).is_some_and(|s| s.ends_with(&format!(":{port}")))
+                    && answers_readyz(&config).await
+                {
+                    if tty {
+                        eprintln!();
                     }
+                    step(format!(
+                        "virtual API ready in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    ));
+                    return Ok(());
                 }
             }
         }
@@ -1304,20 +1115,9 @@ pub async fn describe(args: DescribeArgs) -> anyhow::Result<()> {
         let client = client_for_file(&record.kubeconfig()).await?;
         let mut counts = serde_json::Map::new();
         for (group, version, plural) in COUNTED {
-            let api_version = if group.is_empty() {
-                version.to_string()
-            } else {
-                format!("{group}/{version}")
-            };
-            let ar = ApiResource {
-                group: group.into(),
-                version: version.into(),
-                api_version,
-                kind: String::new(),
-                plural: plural.into(),
-            };
             // Namespaced kinds are counted across all namespaces.
-            let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+            let api: Api<DynamicObject> =
+                Api::all_with(client.clone(), &api_resource(group, version, plural));
             if let Ok(list) = api.list_metadata(&ListParams::default()).await {
                 counts.insert(plural.into(), json!(list.items.len()));
             }

@@ -134,19 +134,12 @@ pub async fn wait_ready(
     let result = loop {
         if fetch_kubeconfig(client, record).await.unwrap_or(false) {
             if let Ok(config) = kubeconfig::read(&record.kubeconfig()) {
-                if let Ok(c) = crate::clusters::client_for(&config).await {
-                    let req = http::Request::get("/readyz").body(Vec::new())?;
-                    if let Ok(Ok(text)) =
-                        tokio::time::timeout(Duration::from_secs(3), c.request_text(req)).await
-                    {
-                        if text.trim() == "ok" {
-                            step(format!(
-                                "virtual API ready in {:.1} s",
-                                started.elapsed().as_secs_f64()
-                            ));
-                            break Ok(());
-                        }
-                    }
+                if crate::clusters::answers_readyz(&config).await {
+                    step(format!(
+                        "virtual API ready in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    ));
+                    break Ok(());
                 }
             }
         }
@@ -217,7 +210,7 @@ pub fn forwarder_running(record: &ClusterRecord) -> bool {
 /// `vnest forward NAME`: keeps the port-forward open until stopped.
 pub async fn run_forwarder(name: &str) -> anyhow::Result<()> {
     let record = crate::state::load(name)?.context("no such cluster")?;
-    let client = crate::clusters::client_for(&kubeconfig::read(&record.host_kubeconfig)?).await?;
+    let client = crate::hosts::client_for(&kubeconfig::read(&record.host_kubeconfig)?).await?;
     let port = record.api_port.context("no local port")?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -13,6 +13,7 @@ mod bench_clusters;
 mod clusters;
 mod dns;
 mod host;
+mod hosts;
 mod incluster;
 mod kubeconfig;
 mod loopback;
