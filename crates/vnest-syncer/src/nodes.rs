@@ -13,10 +13,11 @@ pub const MADE_BY: &str = "vnest.io/node-of";
 /// Label of a virtual node that only stands for a host node the syncer cannot read.
 pub const FAKE: &str = "vnest.io/fake-node";
 
-/// The nodes virtual pods are bound to.
-pub fn needed<'a>(pods: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
-    pods.into_iter()
-        .filter_map(|p| p.pointer("/spec/nodeName").and_then(Value::as_str))
+/// The nodes virtual pods are bound to, from their `spec.nodeName`s.
+pub fn needed<'a>(node_names: impl IntoIterator<Item = Option<&'a str>>) -> BTreeSet<String> {
+    node_names
+        .into_iter()
+        .flatten()
         .filter(|n| !n.is_empty())
         .map(str::to_string)
         .collect()
@@ -218,12 +219,7 @@ mod tests {
 
     #[test]
     fn only_own_nodes_without_pods_go() {
-        let pods = [
-            json!({"spec": {"nodeName": "n1"}}),
-            json!({"spec": {"nodeName": ""}}),
-            json!({"spec": {}}),
-        ];
-        let needed = needed(pods.iter());
+        let needed = needed([Some("n1"), Some(""), None, Some("n1")]);
         assert_eq!(needed.iter().collect::<Vec<_>>(), ["n1"]);
         let vnodes = [
             virtual_node("n1", "dev", None),

@@ -71,6 +71,12 @@ fn value<K: serde::Serialize>(obj: &K) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
 }
 
+/// Just the metadata of an object, as JSON (enough for the markers; a secret's data
+/// or a pod's spec need not be converted to read them).
+fn metadata_of<K: kube::Resource>(obj: &K) -> Value {
+    json!({"metadata": value(obj.meta())})
+}
+
 /// The claims a pod mounts.
 pub fn claim_references(pod: &Value) -> BTreeSet<String> {
     pod.pointer("/spec/volumes")
@@ -384,6 +390,8 @@ struct Syncer {
     hnodes: Store<Node>,
     /// Whether the pods of the first full lists were reconciled (the startup pass).
     started: bool,
+    /// The configmaps and secrets each virtual pod (by uid) refers to.
+    pod_references: std::collections::HashMap<String, (BTreeSet<String>, BTreeSet<String>)>,
 }
 
 impl Syncer {
@@ -600,8 +608,13 @@ impl Syncer {
         {
             return;
         }
-        let pods: Vec<Value> = self.vpods.objects.values().map(value).collect();
-        let needed = nodes::needed(pods.iter());
+        // Straight from the typed pods: this runs after every batch of pod events.
+        let needed = nodes::needed(
+            self.vpods
+                .objects
+                .values()
+                .map(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref())),
+        );
         for name in &needed {
             self.write_virtual_node(name).await;
         }
@@ -1040,8 +1053,8 @@ impl Syncer {
             .hclaims
             .objects
             .values()
-            .filter(|c| names::is_managed_by(&value(*c), &self.cfg.vcluster))
-            .map(|c| (c.name_any(), names::origin_of(&value(c))))
+            .filter(|c| names::is_managed_by(&metadata_of(*c), &self.cfg.vcluster))
+            .map(|c| (c.name_any(), names::origin_of(&metadata_of(c))))
             .collect();
         let api: Api<PersistentVolumeClaim> = Api::namespaced(self.cfg.host_client.clone(), &hns);
         for (hname, origin) in keys {
@@ -1065,12 +1078,21 @@ impl Syncer {
         let mut used_cms: BTreeSet<Key> = BTreeSet::new();
         let mut used_secrets: BTreeSet<Key> = BTreeSet::new();
         let mut tokens: BTreeSet<String> = BTreeSet::new();
+        // What a pod refers to cannot change (a pod's volumes, env and pull secrets
+        // are immutable): worked out once per pod, not per pass over all of them.
+        let mut live: BTreeSet<String> = BTreeSet::new();
         for ((ns, pname), p) in &self.vpods.objects {
-            let (cms, secrets) = references(&value(p));
-            used_cms.extend(cms.into_iter().map(|n| (ns.clone(), n)));
-            used_secrets.extend(secrets.into_iter().map(|n| (ns.clone(), n)));
+            let uid = p.metadata.uid.clone().unwrap_or_default();
+            let (cms, secrets) = self
+                .pod_references
+                .entry(uid.clone())
+                .or_insert_with(|| references(&value(p)));
+            used_cms.extend(cms.iter().map(|n| (ns.clone(), n.clone())));
+            used_secrets.extend(secrets.iter().map(|n| (ns.clone(), n.clone())));
             tokens.insert(token_secret_name(pname, ns, &self.cfg.vcluster));
+            live.insert(uid);
         }
+        self.pod_references.retain(|uid, _| live.contains(uid));
         if self.cfg.sync_all_configmaps {
             used_cms.extend(self.vconfigmaps.objects.keys().cloned());
         }
@@ -1097,7 +1119,7 @@ impl Syncer {
             .objects
             .values()
             .filter_map(|c| {
-                let v = value(c);
+                let v = metadata_of(c);
                 let o = names::origin_of(&v)?;
                 (names::is_managed_by(&v, &self.cfg.vcluster)
                     && !used_cms.contains(&(o.namespace, o.name)))
@@ -1114,7 +1136,7 @@ impl Syncer {
             .objects
             .values()
             .filter_map(|s| {
-                let v = value(s);
+                let v = metadata_of(s);
                 let o = names::origin_of(&v)?;
                 let used = if o.kind == "ServiceAccountToken" {
                     tokens.contains(&s.name_any())
@@ -1200,6 +1222,7 @@ pub async fn run(cfg: SyncerConfig) {
         vnodes: Store::default(),
         hnodes: Store::default(),
         started: false,
+        pod_references: Default::default(),
     };
     // Pods whose reconcile waits until both pod lists are in: before that, a missing
     // host pod may only not have arrived yet.
@@ -1240,7 +1263,7 @@ pub async fn run(cfg: SyncerConfig) {
             }
             Some(ev) = hpods.recv() => {
                 for p in touched(s.hpods.apply(ev)) {
-                    dirty.extend(s.virtual_key(&value(&p)));
+                    dirty.extend(s.virtual_key(&metadata_of(&p)));
                 }
             }
             Some(ev) = vcms.recv() => { data_changed |= !touched(s.vconfigmaps.apply(ev)).is_empty(); }
@@ -1283,7 +1306,7 @@ pub async fn run(cfg: SyncerConfig) {
         }
         while let Ok(ev) = hpods.try_recv() {
             for p in touched(s.hpods.apply(ev)) {
-                dirty.extend(s.virtual_key(&value(&p)));
+                dirty.extend(s.virtual_key(&metadata_of(&p)));
             }
         }
         while let Ok(ev) = vcms.try_recv() {
