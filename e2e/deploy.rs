@@ -203,9 +203,10 @@ async fn chart_applies_to_a_namespace_and_deletes_cleanly() {
         assert_eq!(
             got.metadata.resource_version.as_deref(),
             rv.as_str(),
-            "{} {} changed on re-apply",
+            "{} {} changed on re-apply: {:?}",
             obj["kind"],
-            obj["metadata"]["name"]
+            obj["metadata"]["name"],
+            got.metadata.managed_fields
         );
     }
 

@@ -942,8 +942,9 @@ impl Rest {
             if next != current {
                 self.authz.check_rbac_write(def, &next)?;
             }
-            if next == current {
-                // No-op updates do not write (kube keeps the resourceVersion).
+            if next == current || changes_only_managed_times(&current, &next) {
+                // No-op updates do not write (kube keeps the resourceVersion and the
+                // managedFields times).
                 return Ok(with_type(def, &current));
             }
             if dry_run {
@@ -1516,6 +1517,39 @@ fn merge_for_update(
 }
 
 /// Records the write in metadata.managedFields (operation Update), as kube does.
+/// Whether `next` differs from `current` in nothing but the `time` of managedFields
+/// entries: what an apply or update that changes nothing produces a second later.
+fn changes_only_managed_times(current: &Value, next: &Value) -> bool {
+    fn same_except(
+        a: &Value,
+        b: &Value,
+        skip: &dyn Fn(&str, &Value, &Value) -> Option<bool>,
+    ) -> bool {
+        match (a.as_object(), b.as_object()) {
+            (Some(a), Some(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(k, av)| {
+                        b.get(k)
+                            .is_some_and(|bv| skip(k, av, bv).unwrap_or(av == bv))
+                    })
+            }
+            _ => a == b,
+        }
+    }
+    let entry = |k: &str, a: &Value, b: &Value| Some(k == "time" || a == b);
+    let managed = |k: &str, a: &Value, b: &Value| {
+        (k == "managedFields").then(|| match (a.as_array(), b.as_array()) {
+            (Some(a), Some(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_except(x, y, &entry))
+            }
+            _ => a == b,
+        })
+    };
+    let metadata =
+        |k: &str, a: &Value, b: &Value| (k == "metadata").then(|| same_except(a, b, &managed));
+    same_except(current, next, &metadata)
+}
+
 fn record_managed_fields(
     def: &ResourceDef,
     old: Option<&Value>,
@@ -1678,6 +1712,32 @@ pub fn translate_event(selection: &Selection, ev: &CacheEvent) -> Option<(&'stat
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_update_that_only_moves_managed_times_is_no_change() {
+        let at = |t: &str, label: &str| {
+            json!({"kind": "ServiceAccount", "metadata": {"name": "a", "labels": {"x": label},
+                "managedFields": [{"manager": "vnest", "operation": "Apply", "time": t,
+                                   "fieldsV1": {"f:metadata": {}}}]}})
+        };
+        assert!(super::changes_only_managed_times(
+            &at("t1", "1"),
+            &at("t2", "1")
+        ));
+        assert!(!super::changes_only_managed_times(
+            &at("t1", "1"),
+            &at("t2", "2")
+        ));
+        let mut other_manager = at("t1", "1");
+        other_manager["metadata"]["managedFields"][0]["manager"] = json!("kubectl");
+        assert!(!super::changes_only_managed_times(
+            &at("t1", "1"),
+            &other_manager
+        ));
+        let mut more = at("t1", "1");
+        more["spec"] = json!({});
+        assert!(!super::changes_only_managed_times(&at("t1", "1"), &more));
+    }
+
     use super::*;
 
     #[test]
