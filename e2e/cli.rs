@@ -11,16 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, Shared};
+use common::{eventually_within as eventually, stderr, stdout, Shared};
 use serde_json::Value;
-
-fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// A user's fresh HOME. Dropping it deletes every cluster it still has on record and
 /// stops its embedded dev host, so a failing test leaves no process behind.

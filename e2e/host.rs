@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{stderr, stdout, Shared};
+use common::{eventually, stderr, stdout, Shared};
 
 const KUBECTLS: &[(&str, &str)] = &[
     ("133", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"),
@@ -25,14 +25,6 @@ fn ok(cp: &Shared, bin: &str, args: &[&str]) -> String {
         common::tail(&cp.log(), 30)
     );
     stdout(&o)
-}
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]

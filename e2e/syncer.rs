@@ -10,33 +10,14 @@ mod common;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{
-    free_port, http_get, port_forward, stderr, stdout, wait_listening, ControlPlane, Shared,
+    eventually, free_port, http_get, ok, port_forward, stderr, stdout, wait_listening,
+    ControlPlane, Shared,
 };
 
 const HOST_NS: &str = "vc-e2e";
-
-fn ok(cp: &Shared, args: &[&str]) -> String {
-    let o = cp.kubectl(args);
-    assert!(
-        o.status.success(),
-        "kubectl {} failed:\n{}\n--- log ---\n{}",
-        args.join(" "),
-        stderr(&o),
-        common::tail(&cp.log(), 30)
-    );
-    stdout(&o)
-}
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
 
 /// A host kubeconfig for a service account that holds only a Role in `HOST_NS`.
 fn namespace_only_credentials(host: &Shared) -> PathBuf {

@@ -266,6 +266,20 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Runs kubectl and asserts success, returning stdout.
+/// Polls `f` until it holds, for at most 60 s.
+pub fn eventually(what: &str, f: impl FnMut() -> bool) {
+    eventually_within(what, 60, f);
+}
+
+/// Polls `f` every 200 ms until it holds; fails the test after `secs` seconds.
+pub fn eventually_within(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 pub fn ok(cp: &Shared, args: &[&str]) -> String {
     let o = cp.kubectl(args);
     assert!(
