@@ -504,6 +504,8 @@ mod tests {
         ] {
             assert!(args.contains(&want), "{want} missing from {args:?}");
         }
+        assert!(!args.contains(&"--sync-all-configmaps"));
+        assert!(!args.contains(&"--sync-all-secrets"));
         assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
         assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
         assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
@@ -580,6 +582,23 @@ mod tests {
             .expect("volumes")
             .iter()
             .any(|v| v["name"] == "data" && v.get("emptyDir").is_some()));
+    }
+
+    #[test]
+    fn sync_values_become_syncer_flags() {
+        let v = values_from(None, &["sync.allConfigMaps=true", "sync.allSecrets=true"])
+            .expect("values");
+        let objects = demo(&v);
+        let sts = find(&objects, "StatefulSet", "demo").expect("statefulset");
+        let args = &sts["spec"]["template"]["spec"]["containers"][0]["args"];
+        let args: Vec<&str> = args
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(args.contains(&"--sync-all-configmaps"), "{args:?}");
+        assert!(args.contains(&"--sync-all-secrets"), "{args:?}");
     }
 
     #[test]

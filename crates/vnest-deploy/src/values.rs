@@ -17,7 +17,18 @@ pub struct Values {
     pub image: Image,
     pub store: Store,
     pub control_plane: ControlPlane,
+    pub sync: Sync,
     pub isolation: Isolation,
+}
+
+/// What the syncer copies to the host besides pods and what they use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Sync {
+    /// Every configmap (`--sync-all-configmaps`).
+    pub all_config_maps: bool,
+    /// Every secret, service-account tokens excepted (`--sync-all-secrets`).
+    pub all_secrets: bool,
 }
 
 /// The control plane's container image; an empty tag means the chart's appVersion.

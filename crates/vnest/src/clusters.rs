@@ -395,6 +395,12 @@ fn process_args(name: &str, values: &vnest_deploy::Values) -> Vec<String> {
         out.push("--tls-san".into());
         out.push(san.clone());
     }
+    if values.sync.all_config_maps {
+        out.push("--sync-all-configmaps".into());
+    }
+    if values.sync.all_secrets {
+        out.push("--sync-all-secrets".into());
+    }
     out.extend(values.control_plane.extra_args.iter().cloned());
     out
 }
@@ -1317,6 +1323,32 @@ mod tests {
         assert_eq!(listen_address(false, 7000), "127.0.0.1:7000");
         assert_eq!(listen_address(true, 7000), "0.0.0.0:7000");
         assert!(hostname().is_some_and(|h| !h.is_empty()));
+    }
+
+    #[test]
+    fn values_become_control_plane_flags_for_the_process_driver() {
+        let values = vnest_deploy::values_from(
+            None,
+            &[
+                "store.type=etcd",
+                "store.etcd.endpoints={http://a:2379,http://b:2379}",
+                "sync.allSecrets=true",
+                "controlPlane.extraArgs={--sync-host-nodes}",
+            ],
+        )
+        .expect("values");
+        let args = process_args("dev", &values);
+        let text = args.join(" ");
+        assert!(text.contains("--store etcd"), "{text}");
+        assert!(
+            text.contains("--etcd-endpoints http://a:2379,http://b:2379"),
+            "{text}"
+        );
+        assert!(text.contains("--etcd-prefix /vnest/dev"), "{text}");
+        assert!(text.contains("--pod-security-level baseline"), "{text}");
+        assert!(text.contains("--sync-all-secrets"), "{text}");
+        assert!(!text.contains("--sync-all-configmaps"), "{text}");
+        assert_eq!(args.last().map(String::as_str), Some("--sync-host-nodes"));
     }
 
     #[test]
