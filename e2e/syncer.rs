@@ -73,6 +73,15 @@ fn start_virtual(name: &str, host_kubeconfig: &std::path::Path) -> ControlPlane 
     ControlPlane::start(&dir, &virtual_args(name, host_kubeconfig, HOST_NS))
 }
 
+/// The host pods of one virtual namespace, by the marker label, as `pod/NAME` lines.
+fn host_pods_of(host: &Shared, virtual_ns: &str) -> String {
+    let selector = format!("vnest.io/namespace={virtual_ns}");
+    ok(
+        host,
+        &["get", "pods", "-n", HOST_NS, "-l", &selector, "-o", "name"],
+    )
+}
+
 fn jsonpath(cp: &Shared, args: &[&str], path: &str) -> String {
     let expr = format!("jsonpath={path}");
     let mut all = args.to_vec();
@@ -322,19 +331,7 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
             "{.status.phase}",
         ) == "Running"
     });
-    let hosted = ok(
-        host,
-        &[
-            "get",
-            "pods",
-            "-n",
-            HOST_NS,
-            "-l",
-            &format!("vnest.io/namespace={long_ns}"),
-            "-o",
-            "name",
-        ],
-    );
+    let hosted = host_pods_of(host, &long_ns);
     let hosted = hosted.trim().trim_start_matches("pod/");
     assert_eq!(hosted.len(), 63, "{hosted}");
     assert!(hosted.starts_with(&"p".repeat(52)), "{hosted}");
@@ -465,21 +462,7 @@ fn virtual_workloads_run_on_the_host_renamed_confined_and_in_sync() {
     // Deleting the virtual namespace removes its host objects.
     ok(&a, &["delete", "namespace", &long_ns, "--timeout=60s"]);
     eventually("the host pod of the deleted namespace to go", || {
-        ok(
-            host,
-            &[
-                "get",
-                "pods",
-                "-n",
-                HOST_NS,
-                "-l",
-                &format!("vnest.io/namespace={long_ns}"),
-                "-o",
-                "name",
-            ],
-        )
-        .trim()
-        .is_empty()
+        host_pods_of(host, &long_ns).trim().is_empty()
     });
     // Deleting the virtual service removes the host one.
     ok(&a, &["delete", "service", "web"]);

@@ -719,15 +719,14 @@ async fn delete_record(
         }
         _ => None,
     };
-    let host_up = match &host {
+    let host_client = match &host {
         Some(c) => reachable(c).await,
-        None => false,
+        None => None,
     };
     if record.driver == Driver::Kubernetes {
         crate::incluster::stop_forwarder(record);
     }
-    if host_up {
-        let client = client_for(host.as_ref().expect("checked")).await?;
+    if let Some(client) = host_client {
         if record.driver == Driver::Kubernetes {
             vnest_deploy::delete(&client, &record.host_namespace, &record.name)
                 .await

@@ -36,14 +36,14 @@ pub(crate) async fn client_for_file(path: &Path) -> anyhow::Result<Client> {
     client_for(&kubeconfig::read(path)?).await
 }
 
-pub(crate) async fn reachable(config: &Value) -> bool {
-    let Ok(client) = client_for(config).await else {
-        return false;
-    };
+/// A client of the cluster this kubeconfig names, if it answers within 3 s.
+pub(crate) async fn reachable(config: &Value) -> Option<Client> {
+    let client = client_for(config).await.ok()?;
     matches!(
         tokio::time::timeout(Duration::from_secs(3), client.apiserver_version()).await,
         Ok(Ok(_))
     )
+    .then_some(client)
 }
 
 /// Finds the host: the chosen (or current) context of the user's kubeconfig if it
@@ -74,7 +74,7 @@ pub(crate) async fn resolve_host(sel: &HostSelection) -> anyhow::Result<Host> {
             });
         }
         match kubeconfig::single_context(&user, &ctx) {
-            Some(config) if reachable(&config).await => {
+            Some(config) if reachable(&config).await.is_some() => {
                 return Ok(Host {
                     kubeconfig: config,
                     context: ctx,
